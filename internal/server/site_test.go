@@ -1,0 +1,96 @@
+package server_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"madoguchi/internal/app/apptest"
+)
+
+func TestSite_Probes(t *testing.T) {
+	t.Parallel()
+	in := apptest.Start(t)
+	c := in.Client(t)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if r := c.Get(path); r.Status != 200 || strings.TrimSpace(r.Body) != "ok" {
+			t.Errorf("GET %s = %d %q", path, r.Status, r.Body)
+		}
+	}
+	r := c.Get("/metrics")
+	if r.Status != 200 || !strings.Contains(r.Body, "madoguchi_http_requests_total") {
+		t.Errorf("GET /metrics = %d, body lacks the request counter", r.Status)
+	}
+}
+
+func TestSite_SecurityHeaders(t *testing.T) {
+	t.Parallel()
+	in := apptest.Start(t)
+	r := in.Client(t).Get("/login")
+	csp := r.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"frame-ancestors 'none'", "script-src 'self' 'nonce-", "object-src 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP allows unsafe-inline: %q", csp)
+	}
+	for h, want := range map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "same-origin",
+		"X-Frame-Options":        "DENY",
+	} {
+		if got := r.Header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	if r.Header.Get("X-Request-Id") == "" {
+		t.Error("no X-Request-Id")
+	}
+}
+
+func TestSite_Language(t *testing.T) {
+	t.Parallel()
+	in := apptest.Start(t)
+	c := in.Client(t)
+	c.Header.Set("Accept-Language", "ja,en;q=0.5")
+	if r := c.Get("/no-such-page"); r.Status != 404 || !strings.Contains(r.Body, `lang="ja"`) {
+		t.Fatalf("Accept-Language ja: status %d, lang attribute missing", r.Status)
+	}
+	r := c.PostForm("/lang", url.Values{"lang": {"en"}, "next": {"/no-such-page"}})
+	if r.Status != 303 || r.Location != "/no-such-page" {
+		t.Fatalf("POST /lang = %d → %q", r.Status, r.Location)
+	}
+	if r := c.Get("/no-such-page"); !strings.Contains(r.Body, `lang="en"`) {
+		t.Error("the language cookie did not switch the page to English")
+	}
+	if r := c.PostForm("/lang", url.Values{"lang": {"en"}, "next": {"//evil.example/"}}); r.Location != "/" {
+		t.Errorf("next=//evil.example redirected to %q", r.Location)
+	}
+	if r := c.PostForm("/lang", url.Values{"lang": {"xx"}}); r.Status != 422 {
+		t.Errorf("unknown language: status %d", r.Status)
+	}
+}
+
+func TestSite_CrossSitePostRefused(t *testing.T) {
+	t.Parallel()
+	in := apptest.Start(t)
+	c := in.Client(t)
+	r := c.PostFormFrom("https://evil.example", "/lang", url.Values{"lang": {"en"}})
+	if r.Status != 403 {
+		t.Fatalf("cross-site POST = %d, want 403", r.Status)
+	}
+}
+
+func TestSite_SignedOutRedirects(t *testing.T) {
+	t.Parallel()
+	in := apptest.Start(t)
+	c := in.Client(t)
+	for _, path := range []string{"/cases", "/agent/queue", "/account"} {
+		r := c.Get(path)
+		if r.Status != 303 || r.Location != "/login?next="+url.QueryEscape(path) {
+			t.Errorf("GET %s signed out = %d → %q", path, r.Status, r.Location)
+		}
+	}
+}
