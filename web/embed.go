@@ -13,4 +13,3 @@ var Templates embed.FS
 //
 //go:embed static
 var Static embed.FS
-

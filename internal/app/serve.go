@@ -46,6 +46,12 @@ func (a *App) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	var sender mailpkg.Sender = mailpkg.DevSender{}
+	if cfg.SMTPURL != "" {
+		if sender, err = mailpkg.NewSMTPSender(cfg.SMTPURL); err != nil {
+			return err
+		}
+	}
 	logger := a.logger(cfg.Dev)
 	logger.Info("starting", "config", cfg.String())
 
@@ -55,7 +61,7 @@ func (a *App) serve(ctx context.Context, args []string) error {
 	}
 	defer pool.Close()
 
-	rt, err := a.runtime(ctx, cfg, pool, logger, proxies)
+	rt, err := a.runtime(cfg, pool, sender, logger, proxies)
 	if err != nil {
 		return err
 	}
@@ -111,17 +117,10 @@ type runtime struct {
 	jobs  *river.Client[pgx.Tx]
 }
 
-// runtime wires store, jobs and server on pool. With no SMTP_URL (only
-// allowed with --dev) mail stays in the outbox for the dev mailbox.
-func (a *App) runtime(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, proxies []netip.Prefix) (*runtime, error) {
-	var sender mailpkg.Sender = mailpkg.DevSender{}
-	if cfg.SMTPURL != "" {
-		smtp, err := mailpkg.NewSMTPSender(cfg.SMTPURL)
-		if err != nil {
-			return nil, err
-		}
-		sender = smtp
-	}
+// runtime wires store, jobs and server on pool; mail goes out through
+// sender (with --dev and no SMTP_URL it stays in the outbox for the dev
+// mailbox).
+func (a *App) runtime(cfg config.Config, pool *pgxpool.Pool, sender mailpkg.Sender, logger *slog.Logger, proxies []netip.Prefix) (*runtime, error) {
 	from, err := mail.ParseAddress(cfg.MailFrom)
 	if err != nil {
 		return nil, fmt.Errorf("MAIL_FROM: %w", err)

@@ -120,7 +120,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if step == portal.StepSecondFactor && u.OTPMethod == portal.OTPEmail {
-		if locked, _ := u.OTPLocked(s.now()); !locked {
+		// No code for a factor locked until an administrator resets it;
+		// a short lockout ends well before the code expires.
+		if locked, until := u.OTPLocked(s.now()); !locked || !until.IsZero() {
 			// Signing in again and again must not flood the mailbox: past
 			// the limit, the code mailed last stays valid.
 			ok, _, err := s.store.Hit(ctx, codeMailKey(u.ID, "login"), codeMailWindow, codeMailsAtLogin)

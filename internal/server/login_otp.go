@@ -193,8 +193,8 @@ func (s *Server) otpResend(w http.ResponseWriter, r *http.Request) error {
 	if u.OTPMethod != portal.OTPEmail {
 		return seeOther(w, r, "/login/otp")
 	}
-	if alert := s.otpLockAlert(r, u); alert != "" {
-		return s.renderOTP(w, r, http.StatusTooManyRequests, Form{}, alert)
+	if locked, until := u.OTPLocked(s.now()); locked && until.IsZero() {
+		return s.renderOTP(w, r, http.StatusTooManyRequests, Form{}, reqCtx(r).L.T("otp.locked_admin"))
 	}
 	if err := s.limit(r, codeMailKey(u.ID, "resend"), codeMailWindow, codeResends); err != nil {
 		if portal.ErrorCode(err) != portal.ETOOMANY {

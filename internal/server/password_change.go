@@ -13,12 +13,13 @@ type passwordChangePage struct {
 	Form   Form
 	Forced bool // a temporary password must be replaced before going on
 	Alert  string
+	Email  string // for password managers
 }
 
 func (s *Server) renderPasswordChange(w http.ResponseWriter, r *http.Request, status int, form Form, alert string) error {
 	u := reqCtx(r).sessionUser
 	return s.render(w, r, status, "password_change", passwordChangePage{
-		Base: s.base(r), Form: form, Forced: u.MustChangePassword, Alert: alert,
+		Base: s.base(r), Form: form, Forced: u.MustChangePassword, Alert: alert, Email: u.Email,
 	})
 }
 

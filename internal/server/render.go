@@ -60,9 +60,10 @@ func funcs() template.FuncMap {
 			}
 			return m, nil
 		},
-		"datetime": func(l *i18n.Localizer, t time.Time, tz string) string { return l.DateTime(t, tz) },
-		"ago":      func(l *i18n.Localizer, t, now time.Time) string { return l.Ago(t, now) },
-		"list":     func(items ...string) []string { return items },
+		"datetime":  func(l *i18n.Localizer, t time.Time, tz string) string { return l.DateTime(t, tz) },
+		"ago":       func(l *i18n.Localizer, t, now time.Time) string { return l.Ago(t, now) },
+		"list":      func(items ...string) []string { return items },
+		"hasPrefix": strings.HasPrefix,
 	}
 }
 

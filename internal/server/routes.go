@@ -33,7 +33,9 @@ func (s *Server) routes() http.Handler {
 	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(static)))
 
 	r.Group(func(r chi.Router) {
-		r.Use(s.crossOrigin, s.sessions.LoadAndSave, s.loadUser)
+		// The session loads first so that even a refused cross-site request
+		// gets a translated error page.
+		r.Use(s.sessions.LoadAndSave, s.crossOrigin, s.loadUser)
 
 		r.Get("/", s.h(s.home))
 		r.Post("/lang", s.h(s.langSwitch))

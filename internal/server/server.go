@@ -71,18 +71,18 @@ func New(o Options) (*Server, error) {
 		o.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{
-		cfg:     o.Config,
-		store:   o.Store,
-		bundle:  o.Bundle,
-		tmpl:    tmpl,
-		mails:   mails,
-		devFS:   o.DevFS,
-		hasher:  o.Hasher,
-		logger:  o.Logger,
-		metrics: newMetrics(o.Registry),
+		cfg:      o.Config,
+		store:    o.Store,
+		bundle:   o.Bundle,
+		tmpl:     tmpl,
+		mails:    mails,
+		devFS:    o.DevFS,
+		hasher:   o.Hasher,
+		logger:   o.Logger,
+		metrics:  newMetrics(o.Registry),
 		gatherer: o.Registry,
-		proxies: o.TrustedProxies,
-		now:     o.Now,
+		proxies:  o.TrustedProxies,
+		now:      o.Now,
 	}
 	s.sstore = pgxstore.NewWithCleanupInterval(o.Store.Pool(), 10*time.Minute)
 	sm := scs.New()

@@ -108,3 +108,13 @@ func (s *Store) EmailInUse(ctx context.Context, email string) (registered, pendi
 		email, s.now()).Scan(&registered, &pending)
 	return registered, pending, mapErr(err, "email in use")
 }
+
+// RegistrationByID returns a registration request for its account's
+// administrators, who reach it from their contacts page rather than through
+// the mailed link. Returns ENOTFOUND if there is none or it belongs to another
+// account.
+func (s *Store) RegistrationByID(ctx context.Context, accountID, id int64) (*portal.Registration, error) {
+	r, err := scanRegistration(s.pool.QueryRow(ctx, `SELECT `+registrationColumns+registrationFrom+`
+		WHERE r.id = $1 AND r.account_id = $2`, id, accountID))
+	return r, mapErr(err, "registration by id")
+}

@@ -268,4 +268,3 @@ func (s *Store) Approvers(ctx context.Context, accountID int64) ([]*portal.User,
 	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*portal.User, error) { return scanUser(r) })
 	return users, mapErr(err, "approvers")
 }
-

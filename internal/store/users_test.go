@@ -124,7 +124,9 @@ func TestStore_SetContactStatus(t *testing.T) {
 	admin := rgUser(t, s, acc.ID, "admin@acme.example", rgAdmin)
 	approver := rgUser(t, s, acc.ID, "approver@acme.example", rgApprover)
 	u := rgUser(t, s, acc.ID, "user@acme.example")
-	audit := func(action string) store.Audit { return store.Audit{ActorID: admin.ID, Action: action, IP: "192.0.2.1"} }
+	audit := func(action string) store.Audit {
+		return store.Audit{ActorID: admin.ID, Action: action, IP: "192.0.2.1"}
+	}
 
 	if err := s.SetContactStatus(ctx, acc.ID, u.ID, portal.StatusDisabled, audit("contacts.disable")); err != nil {
 		t.Fatal(err)
