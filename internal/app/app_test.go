@@ -6,9 +6,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"madoguchi/internal/app"
+	"madoguchi/internal/app/apptest"
 	"madoguchi/internal/auth"
+	"madoguchi/internal/mail/mailtest"
 	"madoguchi/internal/portal"
 	"madoguchi/internal/store"
 	"madoguchi/internal/store/storetest"
@@ -173,4 +176,33 @@ func TestUnknownCommand(t *testing.T) {
 	if _, errOut, err := run(t, nil, "frobnicate"); err == nil || !strings.Contains(errOut, "usage") {
 		t.Errorf("unknown command: %v %q", err, errOut)
 	}
+}
+
+func TestCLI_InviteSendsWelcomeLink(t *testing.T) {
+	t.Parallel()
+	in := apptest.Start(t)
+	env := map[string]string{"DATABASE_URL": in.DBURL, "BASE_URL": in.URL}
+	acc := in.Account(t, "Invitees Inc.")
+	if _, _, err := run(t, env, "user", "invite", "--email", "new@invitee.example", "--name", "Kimura Aoi",
+		"--role", "customer", "--account", acc.Identifier, "--lang", "en"); err != nil {
+		t.Fatal(err)
+	}
+	// The running instance delivers what the command wrote to the outbox.
+	m := in.Mail.WaitFor(t, "new@invitee.example", func(m mailtest.Mail) bool { return m.Link("/welcome/") != "" }, 20*time.Second)
+	link := m.Link("/welcome/")
+	if !strings.HasPrefix(link, in.URL+"/welcome/") {
+		t.Fatalf("welcome link %q is not under BASE_URL %s", link, in.URL)
+	}
+	r := in.Client(t).Get(strings.TrimPrefix(link, in.URL))
+	if r.Status != 200 || !strings.Contains(r.Body, "Kimura Aoi") || !strings.Contains(r.Body, "new@invitee.example") {
+		t.Errorf("welcome page: %d, name and e-mail filled in: %v", r.Status, strings.Contains(r.Body, "Kimura Aoi"))
+	}
+	if _, _, err := run(t, env, "user", "invite", "--email", "new@invitee.example", "--name", "Again",
+		"--role", "customer", "--account", acc.Identifier); err == nil {
+		t.Error("inviting a taken address succeeded")
+	}
+	if _, _, err := run(t, env, "user", "invite", "--email", "staff@vendor.example", "--name", "New Agent", "--role", "agent"); err != nil {
+		t.Errorf("staff invitation: %v", err)
+	}
+	in.Mail.WaitFor(t, "staff@vendor.example", func(m mailtest.Mail) bool { return m.Link("/welcome/") != "" }, 20*time.Second)
 }

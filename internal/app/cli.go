@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"madoguchi/internal/auth"
+	"madoguchi/internal/i18n"
 	"madoguchi/internal/norm"
 	"madoguchi/internal/portal"
 	"madoguchi/internal/store"
@@ -39,8 +40,8 @@ func (a *App) accountCreate(ctx context.Context, args []string) error {
 
 // userSpec is what user create and user invite read from their flags.
 type userSpec struct {
-	email, name, role, account, otp string
-	approver, accountAdmin          bool
+	email, name, role, account, otp, lang string
+	approver, accountAdmin                bool
 }
 
 func (a *App) userCreate(ctx context.Context, args []string, invite bool) error {
@@ -57,6 +58,7 @@ func (a *App) userCreate(ctx context.Context, args []string, invite bool) error 
 	fs.BoolVar(&sp.approver, "approver", false, "registration approver of the organization")
 	fs.BoolVar(&sp.accountAdmin, "account-admin", false, "account administrator of the organization")
 	fs.StringVar(&sp.otp, "otp", "email", "second factor: app or email")
+	fs.StringVar(&sp.lang, "lang", "ja", "language of the user's pages and e-mails: ja or en")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -94,7 +96,7 @@ func (a *App) newUser(ctx context.Context, st *store.Store, sp userSpec) (store.
 	nu := store.NewUser{
 		Email: norm.Email(sp.email), Name: norm.Text(sp.name), Role: portal.Role(sp.role),
 		IsApprover: sp.approver, IsAccountAdmin: sp.accountAdmin, OTPMethod: portal.OTPMethod(sp.otp),
-		Language: "ja",
+		Language: sp.lang,
 	}
 	var errs []error
 	if !norm.ValidEmail(nu.Email) {
@@ -108,6 +110,9 @@ func (a *App) newUser(ctx context.Context, st *store.Store, sp userSpec) (store.
 	}
 	if !nu.OTPMethod.Valid() {
 		errs = append(errs, errors.New("--otp must be app or email"))
+	}
+	if !i18n.Supported(nu.Language) {
+		errs = append(errs, errors.New("--lang must be ja or en"))
 	}
 	switch {
 	case nu.Role == portal.RoleCustomer && sp.account == "":

@@ -112,9 +112,10 @@ func (a *App) serve(ctx context.Context, args []string) error {
 
 // runtime is the wired application: the HTTP server and the job client.
 type runtime struct {
-	store *store.Store
-	srv   *server.Server
-	jobs  *river.Client[pgx.Tx]
+	store  *store.Store
+	bundle *i18n.Bundle
+	srv    *server.Server
+	jobs   *river.Client[pgx.Tx]
 }
 
 // runtime wires store, jobs and server on pool; mail goes out through
@@ -154,6 +155,7 @@ func (a *App) runtime(cfg config.Config, pool *pgxpool.Pool, sender mailpkg.Send
 	if err != nil {
 		return nil, err
 	}
+	rt.bundle = bundle
 	var devFS fs.FS
 	if cfg.Dev {
 		// Edit-and-reload for templates when run from the source tree.

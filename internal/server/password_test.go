@@ -81,12 +81,16 @@ func TestPassword_ForgotCappedPerAddress(t *testing.T) {
 	in := apptest.Start(t)
 	u := siCustomer(t, in, apptest.UserSpec{Ready: true})
 	c := in.Client(t)
+	start := time.Now()
 	for i := 1; i <= 5; i++ {
 		r := c.PostForm("/password/forgot", url.Values{"email": {u.Email}})
 		siExpect(t, "POST /password/forgot", r, 303, "/password/forgot/sent")
 	}
 	in.Mail.WaitFor(t, u.Email, func(mailtest.Mail) bool { return in.Mail.Count(u.Email) >= 3 }, 15*time.Second)
 	time.Sleep(time.Second) // the fourth and fifth must never come
+	if siCrossed(start, time.Hour) {
+		t.Skip("the hourly rate-limit window ended during the test")
+	}
 	if n := in.Mail.Count(u.Email); n != 3 {
 		t.Fatalf("%d reset mails in an hour, want 3", n)
 	}

@@ -373,8 +373,11 @@ func TestApproval_ApproveAndWelcome(t *testing.T) {
 	if !strings.Contains(r.Body, "たった今") && !strings.Contains(r.Body, "分前") {
 		t.Error("the page does not say how long ago the request was made")
 	}
-	// Looking changes nothing: mail scanners follow links.
+	// Looking changes nothing: mail scanners follow links, even to the
+	// buttons' URLs.
 	c.Get(path)
+	rtExpect(t, "GET the approve URL", c.Get(path+"/approve"), 303, path)
+	rtExpect(t, "GET the reject URL", c.Get(path+"/reject"), 303, path)
 	if got := rtRegistrationState(t, in, path); got != portal.RegistrationRequested {
 		t.Fatalf("state after GET = %s, want requested", got)
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -49,5 +50,5 @@ func (s *Server) contactRoutes(r chi.Router) {
 
 // approvalBack sends a GET on a decision URL to the request's page.
 func approvalBack(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, "/approvals/"+chi.URLParam(r, "token"), http.StatusSeeOther)
+	http.Redirect(w, r, "/approvals/"+url.PathEscape(chi.URLParam(r, "token")), http.StatusSeeOther)
 }

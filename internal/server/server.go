@@ -84,7 +84,9 @@ func New(o Options) (*Server, error) {
 		proxies:  o.TrustedProxies,
 		now:      o.Now,
 	}
-	s.sstore = pgxstore.NewWithCleanupInterval(o.Store.Pool(), 10*time.Minute)
+	// Expired sessions are deleted by the hourly clean-up job; pgxstore's own
+	// clean-up goroutine races with StopCleanup.
+	s.sstore = pgxstore.NewWithCleanupInterval(o.Store.Pool(), 0)
 	sm := scs.New()
 	sm.Store = s.sstore
 	sm.IdleTimeout = 30 * time.Minute
@@ -109,8 +111,8 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the session store's clean-up.
-func (s *Server) Close() { s.sstore.StopCleanup() }
+// Close releases what the server holds beyond its Options.
+func (s *Server) Close() {}
 
 // Handler returns the site's root handler.
 func (s *Server) Handler() http.Handler { return s.routes() }

@@ -408,3 +408,25 @@ func TestStore_Registrations(t *testing.T) {
 		t.Errorf("limit 1: %d, %v", len(regs), err)
 	}
 }
+
+func TestStore_RegistrationByID(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	acc := rgAccount(t, s, "Acme")
+	other := rgAccount(t, s, "Other")
+	reg, err := s.RegistrationByToken(ctx, auth.HashToken(rgRegister(t, s, acc.ID, "new@acme.example", time.Now().Add(time.Hour))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.RegistrationByID(ctx, acc.ID, reg.ID)
+	if err != nil || got.Email != "new@acme.example" || got.AccountName != "Acme" {
+		t.Fatalf("RegistrationByID = %+v, %v", got, err)
+	}
+	if _, err := s.RegistrationByID(ctx, other.ID, reg.ID); rgCode(err) != portal.ENOTFOUND {
+		t.Errorf("other account: err = %v, want ENOTFOUND", err)
+	}
+	if _, err := s.RegistrationByID(ctx, acc.ID, reg.ID+1000); rgCode(err) != portal.ENOTFOUND {
+		t.Errorf("unknown id: err = %v, want ENOTFOUND", err)
+	}
+}
