@@ -81,10 +81,7 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	to := s.userRecipient(r, u)
-	mail, err := s.mail(to, "password_changed", map[string]any{
-		"When": s.bundle.Localizer(to.Lang).DateTime(s.now(), userTZ(u)),
-	})
+	mail, err := s.passwordChangedMail(r, u)
 	if err != nil {
 		return err
 	}
@@ -108,4 +105,13 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.sessions.Put(ctx, "flash", "password_change.done")
 	return seeOther(w, r, path)
+}
+
+// passwordChangedMail tells u, in their language and time zone, that their
+// password was changed, so a change they did not make does not go unnoticed.
+func (s *Server) passwordChangedMail(r *http.Request, u *portal.User) (store.Mail, error) {
+	to := s.userRecipient(r, u)
+	return s.mail(to, "password_changed", map[string]any{
+		"When": s.bundle.Localizer(to.Lang).DateTime(s.now(), userTZ(u)),
+	})
 }

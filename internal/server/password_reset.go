@@ -69,10 +69,7 @@ func (s *Server) passwordReset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	to := s.userRecipient(r, u)
-	mail, err := s.mail(to, "password_changed", map[string]any{
-		"When": s.bundle.Localizer(to.Lang).DateTime(s.now(), userTZ(u)),
-	})
+	mail, err := s.passwordChangedMail(r, u)
 	if err != nil {
 		return err
 	}

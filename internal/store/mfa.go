@@ -179,20 +179,6 @@ func (s *Store) DisableMFA(ctx context.Context, userID int64, mail Mail, audit A
 	}), "disable mfa")
 }
 
-// SetOTPMethod changes how the user gets codes; the new method must be paired
-// before it is used, so enrollment is cleared.
-func (s *Store) SetOTPMethod(ctx context.Context, userID int64, m portal.OTPMethod, audit Audit) error {
-	return mapErr(s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE users SET otp_method = $2, totp_secret = '', mfa_enrolled_at = NULL,
-			updated_at = now() WHERE id = $1`, userID, m); err != nil {
-			return err
-		}
-		audit.TargetUserID = userID
-		audit.Detail = map[string]any{"method": m}
-		return insertAudit(ctx, tx, audit)
-	}), "set otp method")
-}
-
 // RecordOTPFailure counts a wrong second-factor code and sets the lockout
 // that lockout(failures) gives; it returns the new count and lock end.
 func (s *Store) RecordOTPFailure(ctx context.Context, userID int64, lockout func(failures int) time.Duration) (int, *time.Time, error) {

@@ -390,27 +390,6 @@ func TestStore_DisableMFA(t *testing.T) {
 	})
 }
 
-func TestStore_SetOTPMethod(t *testing.T) {
-	t.Parallel()
-	s := storetest.New(t)
-	ctx := context.Background()
-	u := siUser(t, s, siAccount(t, s, true).ID, portal.OTPApp)
-	siEnroll(t, s, u, portal.OTPApp)
-	if err := s.SetOTPMethod(ctx, u.ID, portal.OTPEmail, store.Audit{ActorID: u.ID, Action: "mfa.method"}); err != nil {
-		t.Fatal(err)
-	}
-	got := siReload(t, s, u.ID)
-	if got.OTPMethod != portal.OTPEmail || got.MFAEnrolledAt != nil || got.TOTPSecret != "" {
-		t.Fatalf("after switching: %+v", got)
-	}
-	if !got.NeedsPairing() {
-		t.Error("the new method does not need pairing")
-	}
-	if a := siActions(t, s, u.ID); a[len(a)-1] != "mfa.method" {
-		t.Errorf("audit actions %v", a)
-	}
-}
-
 func TestStore_OTPFailures(t *testing.T) {
 	t.Parallel()
 	s := storetest.New(t)

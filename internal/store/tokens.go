@@ -78,23 +78,6 @@ func (s *Store) CompleteWelcome(ctx context.Context, hash []byte, passwordHash s
 	return userID, mapErr(err, "complete welcome")
 }
 
-// ResetPasswordWithToken uses a reset link: new password, every session of
-// the user ended. Returns EGONE if the link was used or expired.
-func (s *Store) ResetPasswordWithToken(ctx context.Context, hash []byte, passwordHash string, ip string) (int64, error) {
-	var userID int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if userID, err = s.useToken(ctx, tx, portal.TokenReset, hash); err != nil {
-			return err
-		}
-		if err := setPassword(ctx, tx, userID, passwordHash, false); err != nil {
-			return err
-		}
-		return insertAudit(ctx, tx, Audit{ActorID: userID, TargetUserID: userID, Action: "password.reset", IP: ip})
-	})
-	return userID, mapErr(err, "reset password")
-}
-
 // CreateResetToken stores a password-reset link for userID and its mail.
 func (s *Store) CreateResetToken(ctx context.Context, userID int64, hash []byte, expires time.Time, mail Mail) error {
 	return mapErr(s.inTx(ctx, func(tx pgx.Tx) error {

@@ -49,15 +49,6 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*portal.User, er
 	return u, mapErr(err, "user by email")
 }
 
-// EmailTaken reports whether a user or a pending registration has email.
-func (s *Store) EmailTaken(ctx context.Context, email string) (bool, error) {
-	var taken bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1))
-		OR EXISTS (SELECT 1 FROM registrations WHERE lower(email) = lower($1) AND state = 'requested' AND expires_at > now())`,
-		email).Scan(&taken)
-	return taken, mapErr(err, "email taken")
-}
-
 // NewUser is what creating a user needs.
 type NewUser struct {
 	AccountID          int64 // 0 for staff
@@ -190,22 +181,6 @@ func (s *Store) AcceptTerms(ctx context.Context, userID int64, v int, audit Audi
 		audit.Detail = map[string]any{"version": v}
 		return insertAudit(ctx, tx, audit)
 	}), "accept terms")
-}
-
-// SetUserStatus disables or re-enables a user. Disabling ends their sessions.
-func (s *Store) SetUserStatus(ctx context.Context, userID int64, status portal.UserStatus, audit Audit) error {
-	return mapErr(s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET status = $2, session_epoch = session_epoch + 1, updated_at = now()
-			WHERE id = $1 AND status <> 'invited'`, userID, status)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return pgx.ErrNoRows
-		}
-		audit.TargetUserID = userID
-		return insertAudit(ctx, tx, audit)
-	}), "set user status")
 }
 
 // SetContactRoles names or unnames a contact as approver and account

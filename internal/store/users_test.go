@@ -85,36 +85,6 @@ func TestStore_SetContactRoles(t *testing.T) {
 	})
 }
 
-func TestStore_SetUserStatus(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s := storetest.New(t)
-	acc := rgAccount(t, s, "Acme")
-	u := rgUser(t, s, acc.ID, "user@acme.example")
-
-	if err := s.SetUserStatus(ctx, u.ID, portal.StatusDisabled, store.Audit{Action: "user.disable", AccountID: acc.ID}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.UserByID(ctx, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Status != portal.StatusDisabled || got.SessionEpoch != u.SessionEpoch+1 {
-		t.Errorf("after disable: status %s epoch %d (was %d)", got.Status, got.SessionEpoch, u.SessionEpoch)
-	}
-	if err := s.SetUserStatus(ctx, u.ID, portal.StatusActive, store.Audit{Action: "user.enable", AccountID: acc.ID}); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := s.UserByID(ctx, u.ID); got.Status != portal.StatusActive {
-		t.Errorf("after enable: status %s", got.Status)
-	}
-	// An invited contact has no sessions to end and is not disabled this way.
-	id, _ := rgInvite(t, s, acc.ID, "invited@acme.example", time.Now().Add(time.Hour))
-	if err := s.SetUserStatus(ctx, id, portal.StatusDisabled, store.Audit{}); rgCode(err) != portal.ENOTFOUND {
-		t.Errorf("invited: err = %v, want ENOTFOUND", err)
-	}
-}
-
 func TestStore_SetContactStatus(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -254,7 +224,7 @@ func TestStore_ApproversAndAccountUsers(t *testing.T) {
 	a := rgUser(t, s, acc.ID, "a@acme.example", rgApprover, named("Bから"))
 	b := rgUser(t, s, acc.ID, "b@acme.example", rgApprover, rgAdmin, named("Aから"))
 	disabled := rgUser(t, s, acc.ID, "c@acme.example", rgApprover, named("C"))
-	if err := s.SetUserStatus(ctx, disabled.ID, portal.StatusDisabled, store.Audit{}); err != nil {
+	if err := s.SetContactStatus(ctx, acc.ID, disabled.ID, portal.StatusDisabled, store.Audit{}); err != nil {
 		t.Fatal(err)
 	}
 	rgUser(t, s, acc.ID, "d@acme.example", rgAdmin, named("D"))
