@@ -37,7 +37,7 @@ func TestPassword_ForgotAnswersAlike(t *testing.T) {
 	in := apptest.Start(t)
 	u := siCustomer(t, in, apptest.UserSpec{Ready: true})
 	disabled := siCustomer(t, in, apptest.UserSpec{Ready: true})
-	if err := in.Store.SetUserStatus(context.Background(), disabled.ID, portal.StatusDisabled, store.Audit{}); err != nil {
+	if err := in.Store.SetContactStatus(context.Background(), disabled.AccountID, disabled.ID, portal.StatusDisabled, store.Audit{}); err != nil {
 		t.Fatal(err)
 	}
 	c := in.Client(t)

@@ -353,7 +353,7 @@ func TestSignIn_UnknownAddressLooksLikeWrongPassword(t *testing.T) {
 
 	// Disabled and invited users get the very same answer, even with the right password.
 	disabled := siCustomer(t, in, apptest.UserSpec{Ready: true})
-	if err := in.Store.SetUserStatus(context.Background(), disabled.ID, portal.StatusDisabled, store.Audit{}); err != nil {
+	if err := in.Store.SetContactStatus(context.Background(), disabled.AccountID, disabled.ID, portal.StatusDisabled, store.Audit{}); err != nil {
 		t.Fatal(err)
 	}
 	r := c.PostForm("/login", url.Values{"email": {disabled.Email}, "password": {disabled.Password}})
@@ -504,7 +504,7 @@ func TestSignIn_DisabledUserSessionEnds(t *testing.T) {
 	u := siCustomer(t, in, apptest.UserSpec{Ready: true, OTP: portal.OTPApp})
 	c := in.Client(t)
 	in.SignIn(t, c, u)
-	if err := in.Store.SetUserStatus(context.Background(), u.ID, portal.StatusDisabled, store.Audit{Action: "user.disable"}); err != nil {
+	if err := in.Store.SetContactStatus(context.Background(), u.AccountID, u.ID, portal.StatusDisabled, store.Audit{Action: "user.disable"}); err != nil {
 		t.Fatal(err)
 	}
 	siExpect(t, "GET /cases after disabling", c.Get("/cases"), 303, "/login?next=%2Fcases")

@@ -94,3 +94,48 @@ func TestSite_SignedOutRedirects(t *testing.T) {
 		}
 	}
 }
+
+func TestSite_SessionCookie(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, base, cookie string
+		secure             bool
+	}{
+		{"HTTP", "", "madoguchi=", false},
+		{"HTTPS", "https://support.example.test", "__Host-madoguchi=", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := apptest.Options{}
+			if tc.base != "" {
+				o.Env = map[string]string{"BASE_URL": tc.base}
+			}
+			in := apptest.StartWith(t, o)
+			acc := in.Account(t, "Acme")
+			u := in.User(t, apptest.UserSpec{AccountID: acc.ID, Ready: true})
+			r := in.Client(t).PostForm("/login", url.Values{"email": {u.Email}, "password": {u.Password}})
+			if r.Status != 303 {
+				t.Fatalf("POST /login = %d", r.Status)
+			}
+			var set string
+			for _, c := range r.Header.Values("Set-Cookie") {
+				if strings.HasPrefix(c, tc.cookie) {
+					set = c
+				}
+			}
+			if set == "" {
+				t.Fatalf("no %s cookie in %q", tc.cookie, r.Header.Values("Set-Cookie"))
+			}
+			for _, attr := range []string{"HttpOnly", "SameSite=Lax", "Path=/"} {
+				if !strings.Contains(set, attr) {
+					t.Errorf("cookie %q lacks %s", set, attr)
+				}
+			}
+			if strings.Contains(set, "Secure") != tc.secure {
+				t.Errorf("cookie %q: Secure should be %v", set, tc.secure)
+			}
+			if strings.Contains(set, "Domain=") || strings.Contains(set, "Expires=") || strings.Contains(set, "Max-Age=") {
+				t.Errorf("cookie %q should be a host-only session cookie", set)
+			}
+		})
+	}
+}
