@@ -15,9 +15,8 @@ import (
 
 // Longest values the account page accepts, in characters.
 const (
-	maxNameLen        = 100
-	maxPhoneLen       = 30
-	maxCountryCodeLen = 16
+	maxNameLen  = 100
+	maxPhoneLen = 30
 )
 
 type accountPage struct {
@@ -29,6 +28,7 @@ type accountPage struct {
 	Organization   string
 	RoleKey        string
 	TimeZones      []string
+	Countries      []regOption // the registration form's country list
 	ContactMethods []string
 	Languages      []string
 	MFAMethod      portal.OTPMethod
@@ -65,6 +65,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	if tz := page.Form.Get("time_zone"); tz != "" && !slices.Contains(page.TimeZones, tz) && i18n.ValidTimeZone(tz) {
 		page.TimeZones = append([]string{tz}, page.TimeZones...)
 	}
+	page.Countries = accountCountryOptions(page.L, page.Form.Get("country_code"))
 	page.ContactMethods = portal.ContactMethods
 	page.Languages = i18n.Languages
 	page.MFAMethod = u.OTPMethod
@@ -97,7 +98,7 @@ func (s *Server) accountSave(w http.ResponseWriter, r *http.Request) error {
 	p := store.Profile{
 		Name:          norm.Text(r.PostFormValue("name")),
 		TimeZone:      strings.TrimSpace(r.PostFormValue("time_zone")),
-		CountryCode:   norm.Phone(r.PostFormValue("country_code")),
+		CountryCode:   strings.ToUpper(strings.TrimSpace(r.PostFormValue("country_code"))),
 		Phone:         norm.Phone(r.PostFormValue("phone")),
 		Mobile:        norm.Phone(r.PostFormValue("mobile")),
 		ContactMethod: r.PostFormValue("contact_method"),
@@ -116,7 +117,9 @@ func (s *Server) accountSave(w http.ResponseWriter, r *http.Request) error {
 	if !i18n.ValidTimeZone(p.TimeZone) {
 		form.Errors.Add("time_zone", "account.time_zone_invalid")
 	}
-	if utf8.RuneCountInString(p.CountryCode) > maxCountryCodeLen || strings.ContainsAny(p.CountryCode, "\n\t") {
+	// A country of the registration form's list, as registration stores it
+	// ("JP"); none; or the value already stored, kept as it is.
+	if _, listed := callingCodeOf(p.CountryCode); !listed && p.CountryCode != "" && p.CountryCode != u.CountryCode {
 		form.Errors.Add("country_code", "account.country_code_invalid")
 	}
 	if !validPhone(p.Phone) {
@@ -146,6 +149,18 @@ func (s *Server) accountSave(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.sessions.Put(ctx, "flash", "account.saved")
 	return seeOther(w, r, "/account")
+}
+
+// accountCountryOptions is the registration form's country list with a
+// "not set" choice first (the field is optional here) and, selected, a stored
+// value that is not in the list, so that saving the form keeps it.
+func accountCountryOptions(l *i18n.Localizer, selected string) []regOption {
+	opts := append([]regOption{{Value: "", Label: l.T("account.country_code_none"), Selected: selected == ""}},
+		countryOptions(l, selected)...)
+	if _, listed := callingCodeOf(selected); !listed && selected != "" {
+		opts = append(opts, regOption{Value: selected, Label: selected, Selected: true})
+	}
+	return opts
 }
 
 // validPhone accepts an empty value or a number as people write it: digits,

@@ -30,14 +30,17 @@ func TestAccount_ShowAndSave(t *testing.T) {
 			t.Errorf("account page lacks %q", want)
 		}
 	}
-	vals := url.Values{"name": {"  鈴木　一郎 "}, "time_zone": {"Europe/Paris"}, "country_code": {"＋８１"},
+	if !strings.Contains(page.Body, `<option value="JP">Japan (&#43;81)</option>`) {
+		t.Error("the account page does not offer the registration form's country list")
+	}
+	vals := url.Values{"name": {"  鈴木　一郎 "}, "time_zone": {"Europe/Paris"}, "country_code": {"jp"},
 		"phone": {"０３ー１２３４ー５６７８"}, "mobile": {"+81 90-1234-5678"}, "contact_method": {"email"}, "language": {"ja"}}
 	siExpect(t, "POST /account", c.PostForm("/account", vals), 303, "/account")
 	fresh, err := in.Store.UserByID(context.Background(), u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fresh.Name != "鈴木　一郎" || fresh.TimeZone != "Europe/Paris" || fresh.CountryCode != "+81" ||
+	if fresh.Name != "鈴木　一郎" || fresh.TimeZone != "Europe/Paris" || fresh.CountryCode != "JP" ||
 		fresh.Phone != "03-1234-5678" || fresh.Mobile != "+81 90-1234-5678" || fresh.ContactMethod != "email" || fresh.Language != "ja" {
 		t.Fatalf("saved %+v", fresh)
 	}
@@ -53,14 +56,16 @@ func TestAccount_InvalidInputKept(t *testing.T) {
 	u := siCustomer(t, in, apptest.UserSpec{Ready: true, OTP: portal.OTPApp})
 	c := in.Client(t)
 	in.SignIn(t, c, u)
-	vals := url.Values{"name": {"Typed Name"}, "time_zone": {"Mars/Olympus_Mons"}, "phone": {"call me maybe"},
-		"contact_method": {"pigeon"}, "language": {"fr"}}
+	vals := url.Values{"name": {"Typed Name"}, "time_zone": {"Mars/Olympus_Mons"}, "country_code": {"+81"},
+		"phone": {"call me maybe"}, "contact_method": {"pigeon"}, "language": {"fr"}}
 	r := c.PostForm("/account", vals)
 	if r.Status != 422 {
 		t.Fatalf("POST /account with a bad time zone = %d, want 422", r.Status)
 	}
 	for _, want := range []string{`value="Typed Name"`, `id="e-time_zone"`, "Mars/Olympus_Mons", `id="e-phone"`,
-		"Choose a contact method", "Choose Japanese or English"} {
+		`id="e-country_code"`, "Choose a country code from the list",
+		`aria-describedby="e-contact_method"`, `id="e-contact_method"`, "Choose a contact method",
+		`aria-describedby="e-language"`, `id="e-language"`, "Choose Japanese or English"} {
 		if !strings.Contains(r.Body, want) {
 			t.Errorf("422 page lacks %q", want)
 		}
@@ -151,6 +156,8 @@ func TestAccount_SwitchMethodKeepsOldUntilConfirmed(t *testing.T) {
 
 	if r := c.PostForm("/account/mfa/method", url.Values{"otp_method": {"sms"}}); r.Status != 422 {
 		t.Errorf("unknown method = %d, want 422", r.Status)
+	} else if !strings.Contains(r.Body, `aria-describedby="e-otp_method h-otp_method"`) || !strings.Contains(r.Body, `id="e-otp_method"`) {
+		t.Error("the method's message is not tied to its fieldset")
 	}
 	siExpect(t, "POST /account/mfa/method", c.PostForm("/account/mfa/method", url.Values{"otp_method": {"email"}}), 303, "/mfa/setup")
 	page := c.Get("/mfa/setup")

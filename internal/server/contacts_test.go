@@ -55,6 +55,9 @@ func TestContacts_Access(t *testing.T) {
 	rtContains(t, "the contacts page", r.Body, org.approver.Email, org.admin.Email, rtText("en", "contacts.role_approver"),
 		rtText("en", "contacts.status_active"), rtText("en", "contacts.mfa_paired", "Method", rtText("en", "register.otp_email")),
 		`action="/account/contacts/invite"`, rtContactPath(org.approver, "disable"), rtContactPath(org.approver, "reset-mfa"))
+	// Each row's controls say whom they act on, for screen readers.
+	rtContains(t, "the contacts page", r.Body, rtText("en", "contacts.disable")+`<span class="visually-hidden">`+
+		rtText("en", "contacts.for_person", "Name", org.approver.Name)+`</span>`)
 }
 
 func TestContacts_Invite(t *testing.T) {
@@ -64,10 +67,10 @@ func TestContacts_Invite(t *testing.T) {
 	c := in.Client(t)
 	in.SignIn(t, c, org.admin)
 
-	r := c.PostForm("/account/contacts/invite", url.Values{"name": {""}, "email": {"not-an-address"}})
+	r := c.PostForm("/account/contacts/invite", url.Values{"name": {""}, "email": {"not-an-address"}, "otp_method": {"sms"}})
 	rtExpect(t, "POST invite (invalid)", r, 422, "")
 	rtContains(t, "the 422 page", r.Body, rtText("en", "register.name_required"), rtText("en", "register.email_invalid"),
-		`value="not-an-address"`)
+		`value="not-an-address"`, `aria-describedby="e-otp_method"`, `id="e-otp_method"`)
 	r = c.PostForm("/account/contacts/invite", url.Values{"name": {"Dup"}, "email": {org.approver.Email}})
 	rtExpect(t, "POST invite (taken)", r, 422, "")
 	rtContains(t, "the 422 page", r.Body, rtText("en", "contacts.email_taken"))

@@ -109,12 +109,12 @@ func (s *Server) devMail(w http.ResponseWriter, r *http.Request) error {
 		default:
 			dm.Status = "mail.status_queued"
 		}
-		text := m.Text
-		for _, loc := range urlRE.FindAllStringIndex(text, -1) {
-			dm.Parts = append(dm.Parts, devPart{Text: text[:loc[0]]}, devPart{Text: text[loc[0]:loc[1]], Link: true})
-			text = text[loc[1]:]
+		last := 0
+		for _, loc := range urlRE.FindAllStringIndex(m.Text, -1) {
+			dm.Parts = append(dm.Parts, devPart{Text: m.Text[last:loc[0]]}, devPart{Text: m.Text[loc[0]:loc[1]], Link: true})
+			last = loc[1]
 		}
-		dm.Parts = append(dm.Parts, devPart{Text: text})
+		dm.Parts = append(dm.Parts, devPart{Text: m.Text[last:]})
 		page.Messages = append(page.Messages, dm)
 	}
 	return s.render(w, r, http.StatusOK, "dev_mail", page)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"madoguchi/internal/auth"
+	"madoguchi/internal/i18n"
 	"madoguchi/internal/norm"
 	"madoguchi/internal/portal"
 	"madoguchi/internal/store"
@@ -91,6 +92,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 
 	if err := s.store.ClearLoginFailures(ctx, email); err != nil {
 		return err
+	}
+	// A language chosen with the header's switcher before signing in is a
+	// choice too: it becomes the person's setting rather than being undone.
+	if c, err := r.Cookie("lang"); err == nil && i18n.Supported(c.Value) && c.Value != u.Language {
+		if err := s.store.SetLanguage(ctx, u.ID, c.Value); err != nil {
+			return err
+		}
+		u.Language = c.Value
 	}
 	if s.hasher.NeedsRehash(u.PasswordHash) {
 		if h, err := s.hasher.Hash(password); err == nil {

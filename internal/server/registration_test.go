@@ -373,6 +373,14 @@ func TestApproval_ApproveAndWelcome(t *testing.T) {
 	if !strings.Contains(r.Body, "たった今") && !strings.Contains(r.Body, "分前") {
 		t.Error("the page does not say how long ago the request was made")
 	}
+	if n := strings.Count(r.Body, rtText("ja", "approval.requested_at")); n != 1 {
+		t.Errorf("the request time is labelled %d times, want once", n)
+	}
+	// Approving and rejecting are separate sections; the reason belongs to rejecting.
+	rtContains(t, "the approval page", r.Body, rtText("ja", "approval.approve_heading"), rtText("ja", "approval.reject_heading"))
+	if strings.Index(r.Body, rtText("ja", "approval.reject_heading")) > strings.Index(r.Body, `name="reason"`) {
+		t.Error("the reason field comes before the rejection heading")
+	}
 	// Looking changes nothing: mail scanners follow links, even to the
 	// buttons' URLs.
 	c.Get(path)

@@ -701,6 +701,10 @@ func TestSignIn_NoSecondFactorWhenTurnedOff(t *testing.T) {
 	if page := c2.Get("/mfa/setup"); !strings.Contains(page.Body, `name="otp_method"`) {
 		t.Fatal("no choice of method offered")
 	}
+	if r := c2.PostForm("/mfa/setup", url.Values{"otp_method": {"sms"}}); r.Status != 422 ||
+		!strings.Contains(r.Body, `aria-describedby="e-otp_method"`) || !strings.Contains(r.Body, `id="e-otp_method"`) {
+		t.Errorf("an unknown method = %d, want 422 with the message tied to the choice", r.Status)
+	}
 	siExpect(t, "POST /logout", c2.PostForm("/logout", nil), 303, "/login")
 	in.SignIn(t, c2, u)
 	if fresh, _ := in.Store.UserByID(ctx, u.ID); fresh.OTPMethod != portal.OTPEmail || !fresh.MFAEnrolled() {

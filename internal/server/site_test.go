@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
 
 	"madoguchi/internal/app/apptest"
+	"madoguchi/internal/store"
 )
 
 func TestSite_Probes(t *testing.T) {
@@ -137,5 +139,41 @@ func TestSite_SessionCookie(t *testing.T) {
 				t.Errorf("cookie %q should be a host-only session cookie", set)
 			}
 		})
+	}
+}
+
+func TestSite_DevMailbox(t *testing.T) {
+	t.Parallel()
+	in := apptest.StartWith(t, apptest.Options{Dev: true, Env: map[string]string{"SMTP_URL": ""}})
+	err := in.Store.SendMail(context.Background(), store.Mail{To: "a@example.test", Subject: "二つのリンク",
+		Text: "first " + in.URL + "/welcome/abc then " + in.URL + "/login and <b>done</b>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := in.Client(t).Get("/dev/mail")
+	if r.Status != 200 {
+		t.Fatalf("GET /dev/mail = %d", r.Status)
+	}
+	for _, want := range []string{`<a href="` + in.URL + `/welcome/abc">`, `<a href="` + in.URL + `/login">`, "二つのリンク", "&lt;b&gt;done&lt;/b&gt;"} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("dev mailbox lacks %q", want)
+		}
+	}
+	// Without --dev there is no mailbox.
+	if r := apptest.Start(t).Client(t).Get("/dev/mail"); r.Status != 404 {
+		t.Errorf("GET /dev/mail without --dev = %d", r.Status)
+	}
+}
+
+func TestSite_LanguageChosenBeforeSignIn(t *testing.T) {
+	t.Parallel()
+	in := apptest.Start(t)
+	acc := in.Account(t, "Acme")
+	u := in.User(t, apptest.UserSpec{AccountID: acc.ID, Ready: true, Language: "ja"})
+	c := in.Client(t)
+	c.PostForm("/lang", url.Values{"lang": {"en"}, "next": {"/login"}})
+	in.SignIn(t, c, u)
+	if r := c.Get("/account"); !strings.Contains(r.Body, `lang="en"`) {
+		t.Error("English chosen on the sign-in page was undone by the stored Japanese setting")
 	}
 }
