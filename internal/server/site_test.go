@@ -177,3 +177,20 @@ func TestSite_LanguageChosenBeforeSignIn(t *testing.T) {
 		t.Error("English chosen on the sign-in page was undone by the stored Japanese setting")
 	}
 }
+
+func TestSite_SignedInPagesAreNotCached(t *testing.T) {
+	t.Parallel()
+	in := apptest.Start(t)
+	acc := in.Account(t, "Acme")
+	u := in.User(t, apptest.UserSpec{AccountID: acc.ID, Ready: true})
+	c := in.Client(t)
+	if r := c.Get("/login"); r.Header.Get("Cache-Control") == "no-store" {
+		t.Error("the public sign-in page is marked no-store; only signed-in pages need it")
+	}
+	in.SignIn(t, c, u)
+	for _, path := range []string{"/account", "/cases"} {
+		if r := c.Get(path); r.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s: Cache-Control = %q, want no-store", path, r.Header.Get("Cache-Control"))
+		}
+	}
+}
