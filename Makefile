@@ -37,7 +37,7 @@ test: lint
 	scripts/test.sh
 
 bench:
-	scripts/test.sh bench
+	scripts/bench.sh
 
 lint: $(STATICCHECK)
 	$(GO) vet ./...

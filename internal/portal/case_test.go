@@ -156,3 +156,37 @@ func TestSubStatusStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestCanView(t *testing.T) {
+	c := &Case{AccountID: 1, OpenedBy: 10, CC: []string{"cc@b.example", "colleague@a.example"}}
+	tests := []struct {
+		name string
+		u    *User
+		want bool
+	}{
+		{"Opener", &User{ID: 10, AccountID: 1, Role: RoleCustomer, Status: StatusActive}, true},
+		{"Colleague", &User{ID: 11, AccountID: 1, Role: RoleCustomer, Status: StatusActive, Email: "other@a.example"}, false},
+		{"CCColleague", &User{ID: 12, AccountID: 1, Role: RoleCustomer, Status: StatusActive, Email: "Colleague@a.example"}, true},
+		{"AccountAdmin", &User{ID: 13, AccountID: 1, Role: RoleCustomer, Status: StatusActive, IsAccountAdmin: true}, true},
+		{"OtherOrgAdmin", &User{ID: 14, AccountID: 2, Role: RoleCustomer, Status: StatusActive, IsAccountAdmin: true}, false},
+		{"OtherOrgCC", &User{ID: 15, AccountID: 2, Role: RoleCustomer, Status: StatusActive, Email: "cc@b.example"}, true},
+		{"Agent", &User{ID: 20, Role: RoleAgent, Status: StatusActive}, true},
+		{"Admin", &User{ID: 21, Role: RoleAdmin, Status: StatusActive}, true},
+		{"DisabledOpener", &User{ID: 10, AccountID: 1, Role: RoleCustomer, Status: StatusDisabled}, false},
+		{"Nobody", nil, false},
+	}
+	for _, tt := range tests {
+		if got := CanView(tt.u, c); got != tt.want {
+			t.Errorf("%s: CanView = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestValidCaseNumber(t *testing.T) {
+	for s, want := range map[string]bool{"CS0000123": true, CaseNumber(9999999): true, "CS000012": false, "cs0000123": false,
+		"CS00001234": false, "CS000012a": false, "": false, "CS0000123/../x": false} {
+		if got := ValidCaseNumber(s); got != want {
+			t.Errorf("ValidCaseNumber(%q) = %v", s, got)
+		}
+	}
+}

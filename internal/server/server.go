@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"madoguchi/internal/auth"
+	"madoguchi/internal/blob"
 	"madoguchi/internal/config"
 	"madoguchi/internal/i18n"
 	"madoguchi/internal/store"
@@ -25,6 +26,7 @@ import (
 type Server struct {
 	cfg      config.Config
 	store    *store.Store
+	blob     blob.Store
 	bundle   *i18n.Bundle
 	tmpl     *templates
 	mails    *mailTemplates
@@ -43,6 +45,7 @@ type Server struct {
 type Options struct {
 	Config config.Config
 	Store  *store.Store
+	Blob   blob.Store // attachment bytes
 	Bundle *i18n.Bundle
 	Web    fs.FS // templates and static files (web.Templates and web.Static)
 	DevFS  fs.FS // optional: web/ on disk, re-read per request in --dev

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// target is a DESIGN.md performance target for one scenario at 16 connections.
+type target struct {
+	label  string
+	minRPS float64
+	maxP99 float64
+}
+
+var targets = map[string]target{
+	"case-page": {"case page (50 comments, attachments)", 770, 80},
+	"my-cases":  {"my cases (a contact with ~1,000 cases)", 950, 65},
+}
+
+// writeReport renders the JSON lines bench.sh collected (each tagged with the
+// number of cases seeded) as docs/benchmarks.md.
+func writeReport(in, out, command string) error {
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	type row struct {
+		Cases int `json:"cases"`
+		result
+		Status      int     `json:"status"`
+		MBPerS      float64 `json:"mb_per_s"`
+		RSSGrowthMB float64 `json:"rss_growth_mb"`
+		RSSPeakMB   float64 `json:"rss_peak_mb"`
+		Go          string  `json:"go"`
+	}
+	var rows []row
+	var goBench []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "Benchmark") {
+			goBench = append(goBench, line)
+			continue
+		}
+		var r row
+		if json.Unmarshal([]byte(line), &r) == nil && r.Scenario != "" {
+			rows = append(rows, r)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Benchmarks\n\nMeasured on %s by `%s` (server, PostgreSQL and load generator on one machine, loopback).\n\n",
+		time.Now().UTC().Format("2006-01-02"), command)
+	fmt.Fprintf(&b, "Targets are DESIGN.md's (\"Non-functional targets\").\n\n")
+	fmt.Fprintf(&b, "| cases seeded | page | conns | req/s | p50 ms | p99 ms | errors | target | met |\n|---:|---|---:|---:|---:|---:|---:|---|---|\n")
+	p99At := map[string]map[int]float64{}
+	for _, r := range rows {
+		if r.Scenario == "upload" {
+			continue
+		}
+		t, ok := targets[r.Scenario]
+		goal, met := "—", "—"
+		if ok && r.Conns == 16 {
+			goal = fmt.Sprintf("≥ %.0f req/s, p99 ≤ %.0f ms", t.minRPS, t.maxP99)
+			met = "yes"
+			if r.RPS < t.minRPS || r.P99ms > t.maxP99 || r.Errors > 0 {
+				met = "**no**"
+			}
+		}
+		if r.Conns == 64 {
+			goal = "no errors at 64 connections"
+			met = "yes"
+			if r.Errors > 0 {
+				met = "**no**"
+			}
+		}
+		if p99At[r.Scenario] == nil {
+			p99At[r.Scenario] = map[int]float64{}
+		}
+		if r.Conns == 16 {
+			p99At[r.Scenario][r.Cases] = r.P99ms
+		}
+		fmt.Fprintf(&b, "| %d | %s | %d | %.0f | %.1f | %.1f | %d | %s | %s |\n", r.Cases, r.Scenario, r.Conns, r.RPS, r.P50ms, r.P99ms, r.Errors, goal, met)
+	}
+	fmt.Fprintf(&b, "\n## Growth\n\nEach page's p99 at the largest database should be at most 1.5× its p99 at the smallest.\n\n")
+	for scenario, by := range p99At {
+		lo, hi := -1, -1
+		for n := range by {
+			if lo < 0 || n < lo {
+				lo = n
+			}
+			if n > hi {
+				hi = n
+			}
+		}
+		if lo != hi && by[lo] > 0 {
+			fmt.Fprintf(&b, "- %s: p99 %.1f ms at %d cases, %.1f ms at %d cases: %.2f×\n", scenario, by[lo], lo, by[hi], hi, by[hi]/by[lo])
+		}
+	}
+	fmt.Fprintf(&b, "\n## Upload\n\nTarget: a 250 MB upload at ≥ 160 MB/s on loopback, server memory growing ≤ 32 MB.\n\n")
+	for _, r := range rows {
+		if r.Scenario == "upload" {
+			fmt.Fprintf(&b, "- %d cases: status %d, %.0f MB/s, server RSS peak %.0f MB (growth %.0f MB)\n", r.Cases, r.Status, r.MBPerS, r.RSSPeakMB, r.RSSGrowthMB)
+		}
+	}
+	if len(goBench) > 0 {
+		fmt.Fprintf(&b, "\n## Go benchmarks\n\n```\n%s\n```\n", strings.Join(goBench, "\n"))
+	}
+	return os.WriteFile(out, []byte(b.String()), 0o644)
+}
