@@ -58,7 +58,9 @@ const usage = `usage:
   madoguchi user create --email E --name N --role customer|agent|admin [--account ID] [--approver] [--account-admin] [--otp app|email]
   madoguchi user invite --email E --name N --role customer|agent|admin [--account ID] [--approver] [--account-admin] [--otp app|email]
   madoguchi user password --email E
+  madoguchi product create --name NAME [--versions "1.0,2.0"] [--os "Windows 11,Linux"]
   madoguchi seed demo
+  madoguchi seed bulk --cases N
 
 Configuration comes from DATABASE_URL, LISTEN_ADDR, BASE_URL, SMTP_URL, MAIL_FROM,
 DATA_DIR, STORAGE_URL and TRUSTED_PROXIES (see README.md).`
@@ -86,8 +88,12 @@ func (a *App) Run(ctx context.Context, args []string) error {
 		return a.userCreate(ctx, rest, true)
 	case "user password":
 		return a.userPassword(ctx, rest)
+	case "product create":
+		return a.productCreate(ctx, rest)
 	case "seed demo":
 		return a.seedDemo(ctx, rest)
+	case "seed bulk":
+		return a.seedBulk(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprintln(a.stdout(), usage)
 		return nil

@@ -94,6 +94,10 @@ func (a *App) fillDemo(ctx context.Context, st *store.Store) error {
 			return fmt.Errorf("seed %s: %w", du.email, err)
 		}
 	}
+	if err := fillDemoCatalog(ctx, st); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.stdout(), "Seeded the demo organization %q (customer identifier %s).\n", acc.Name, acc.Identifier)
+	fmt.Fprintf(a.stdout(), "Seeded %d products and %d categories of problems.\n", len(demoProducts), len(demoCategories))
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"madoguchi/internal/blob"
 	"madoguchi/internal/config"
 	"madoguchi/internal/i18n"
 	"madoguchi/internal/jobs"
@@ -137,6 +138,10 @@ func (a *App) runtime(cfg config.Config, pool *pgxpool.Pool, sender mailpkg.Send
 		Outbox: outbox{rt.store}, Sender: sender, From: mailpkg.Address{Name: from.Name, Email: from.Address}, Logger: logger,
 	})
 	river.AddWorker(workers, &jobs.CleanupWorker{Cleaner: rt.store})
+	// The auto-close job renders its mails with the server's templates; the
+	// server is built below, before the job client starts.
+	autoClose := &jobs.AutoCloseWorker{Store: rt.store, After: cfg.AutoCloseAfter, Logger: logger}
+	river.AddWorker(workers, autoClose)
 	rt.jobs, err = river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 2},
@@ -156,6 +161,19 @@ func (a *App) runtime(cfg config.Config, pool *pgxpool.Pool, sender mailpkg.Send
 		return nil, err
 	}
 	rt.bundle = bundle
+	files, err := blob.Open(cfg.StorageURL, cfg.DataDir, blob.Credentials{AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey})
+	if err != nil {
+		return nil, err
+	}
+	if bucket, ok := files.(*blob.S3); ok {
+		// Said at start-up rather than at the first upload; not fatal, as
+		// the bucket may come up after the portal.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := bucket.Check(ctx); err != nil {
+			logger.Warn("attachment storage is not reachable", "err", err)
+		}
+		cancel()
+	}
 	var devFS fs.FS
 	if cfg.Dev {
 		// Edit-and-reload for templates when run from the source tree.
@@ -164,12 +182,13 @@ func (a *App) runtime(cfg config.Config, pool *pgxpool.Pool, sender mailpkg.Send
 		}
 	}
 	rt.srv, err = server.New(server.Options{
-		Config: cfg, Store: rt.store, Bundle: bundle, Web: web.Templates, DevFS: devFS,
+		Config: cfg, Store: rt.store, Blob: files, Bundle: bundle, Web: web.Templates, DevFS: devFS,
 		Hasher: a.hasher(), Logger: logger, TrustedProxies: proxies, Registry: prometheus.NewRegistry(),
 	})
 	if err != nil {
 		return nil, err
 	}
+	autoClose.Mailer = rt.srv
 	return rt, nil
 }
 

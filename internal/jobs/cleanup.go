@@ -1,5 +1,5 @@
 // Package jobs holds the background jobs that are not about mail: periodic
-// clean-up now, auto-close and reminders later.
+// clean-up, and closing cases left unanswered (with reminders).
 package jobs
 
 import (
@@ -42,6 +42,9 @@ func Periodic() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(autoCloseEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return AutoCloseArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }

@@ -76,6 +76,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		cfg:      o.Config,
 		store:    o.Store,
+		blob:     o.Blob,
 		bundle:   o.Bundle,
 		tmpl:     tmpl,
 		mails:    mails,

@@ -133,6 +133,9 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase, mail func(c *portal.
 		if nc.FormToken != "" {
 			token = &nc.FormToken
 		}
+		if nc.CC == nil {
+			nc.CC = []string{} // a nil slice would be NULL
+		}
 		var id int64
 		err := tx.QueryRow(ctx, `INSERT INTO cases (account_id, opened_by, help_type, product_id, product_version, os,
 				category_id, problem_id, priority, subject, description, business_impact, cc, follow_up_of, form_token,
