@@ -76,7 +76,8 @@ for n in $SIZES; do
 	bin/bench "${common[@]}" -scenario my-cases -conns 16 | tag
 	bin/bench "${common[@]}" -scenario case-page -conns 64 | tag
 	bin/bench "${common[@]}" -scenario upload | tag
-	rss="$(curl -fs "$BASE/metrics" | awk '/^process_resident_memory_bytes /{printf "%.0f", $2/1048576}')"
+	# The server's peak resident set over every scenario above (VmHWM).
+	rss="$(awk '/^VmHWM:/{printf "%.0f", $2/1024}' "/proc/$SERVER_PID/status")"
 	echo "{\"cases\":$n,\"scenario\":\"server-rss\",\"rss_peak_mb\":$rss}" >>"$RESULTS"
 
 	kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""

@@ -59,11 +59,15 @@ const usage = `usage:
   madoguchi user invite --email E --name N --role customer|agent|admin [--account ID] [--approver] [--account-admin] [--otp app|email]
   madoguchi user password --email E
   madoguchi product create --name NAME [--versions "1.0,2.0"] [--os "Windows 11,Linux"]
+  madoguchi category create --en NAME --ja NAME
+  madoguchi problem create --category ID --en NAME --ja NAME
+  madoguchi catalog
   madoguchi seed demo
-  madoguchi seed bulk --cases N
+  madoguchi seed bulk --cases N [--batch N] [--seed N]
 
 Configuration comes from DATABASE_URL, LISTEN_ADDR, BASE_URL, SMTP_URL, MAIL_FROM,
-DATA_DIR, STORAGE_URL and TRUSTED_PROXIES (see README.md).`
+DATA_DIR, STORAGE_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, MAX_UPLOAD_SIZE,
+AUTO_CLOSE_AFTER, REOPEN_WINDOW and TRUSTED_PROXIES (see README.md).`
 
 // Run runs one subcommand.
 func (a *App) Run(ctx context.Context, args []string) error {
@@ -90,6 +94,12 @@ func (a *App) Run(ctx context.Context, args []string) error {
 		return a.userPassword(ctx, rest)
 	case "product create":
 		return a.productCreate(ctx, rest)
+	case "category create":
+		return a.categoryCreate(ctx, rest)
+	case "problem create":
+		return a.problemCreate(ctx, rest)
+	case "catalog":
+		return a.catalog(ctx, rest)
 	case "seed demo":
 		return a.seedDemo(ctx, rest)
 	case "seed bulk":

@@ -381,7 +381,9 @@ func TestAttachments_UploadRefused(t *testing.T) {
 	r := attPost(t, w.in, w.openerC, path, fields, attFile{"small.txt", []byte("small")},
 		attFile{"big.bin", attRandom(1<<20 + 1)})
 	rtExpect(t, "POST comment with a file over the limit", r, 422, "")
-	rtContains(t, "the refusal", r.Body, rtText("en", "upload.too_large", "Name", "big.bin", "Max", "1 MB"))
+	rtContains(t, "the refusal", r.Body, rtText("en", "upload.too_large", "Name", "big.bin", "Max", "1 MB"),
+		// The comment typed before the files comes back to be sent again.
+		">上限を超えるファイル</textarea>")
 
 	r = attPost(t, w.in, w.openerC, path, fields, attFile{"1.txt", []byte("1")}, attFile{"2.txt", []byte("2")},
 		attFile{"3.txt", []byte("3")}, attFile{"4.txt", []byte("4")})

@@ -24,9 +24,13 @@ func (s *Server) caseComment(w http.ResponseWriter, r *http.Request) error {
 	me, ip := reqCtx(r).User, reqCtx(r).IP
 	up, err := s.readUpload(r, portal.MaxFilesPerUpdate)
 	if err != nil {
-		// What was typed is lost with a broken or oversized body; the page
-		// says why and asks for the files again.
-		return s.caseRefused(w, r, c.Number, "comment", Form{}, err)
+		// The page says why, keeps what was typed before the files and
+		// asks for the files again.
+		form := Form{}
+		if up != nil {
+			form.Values = map[string]string{"body": up.Values.Get("body"), "internal": up.Values.Get("internal")}
+		}
+		return s.caseRefused(w, r, c.Number, "comment", form, err)
 	}
 	form := Form{Values: map[string]string{"body": up.Values.Get("body"), "internal": up.Values.Get("internal")}}
 	action := portal.ActComment

@@ -1,11 +1,8 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -24,8 +21,8 @@ import (
 // read, so that a refused request stores nothing.
 const caseCreatePerHour = 30
 
-// caseFormMax bounds the text of a create-case form: an urlencoded body, and
-// the start of a multipart body kept to recover the typed text (bodyHead).
+// caseFormMax bounds an urlencoded create-case form (readUpload bounds the
+// text of a multipart one).
 // The description's 20,000 characters are at most 80 kB of UTF-8,
 // percent-encoded three times that.
 const caseFormMax = 512 << 10
@@ -281,7 +278,7 @@ func (s *Server) caseCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in, head, err := s.readCaseNew(w, r)
+	in, typed, err := s.readCaseNew(w, r)
 	if err != nil {
 		// Over a file limit the whole form is refused and nothing of it
 		// stored. The form comes back with the message beside the file
@@ -292,11 +289,9 @@ func (s *Server) caseCreate(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		form := Form{Values: newCaseValues(), Errors: fe}
-		if typed := head.fields(); len(typed) > 0 {
-			for _, f := range caseNewFields {
-				if typed.Has(f) {
-					form.Values[f] = typed.Get(f)
-				}
+		for _, f := range caseNewFields {
+			if typed.Has(f) {
+				form.Values[f] = typed.Get(f)
 			}
 		}
 		return s.renderCaseNew(w, r, http.StatusUnprocessableEntity, form, cat, caseNewPage{FilesAgain: true})
@@ -348,65 +343,21 @@ func (s *Server) caseCreate(w http.ResponseWriter, r *http.Request) error {
 }
 
 // readCaseNew reads the submitted form: urlencoded, or multipart with its
-// files streamed to storage as they arrive (readUpload). The start of a
-// multipart body is kept as it passes (head), to give back the typed text
-// of a form refused for its files.
-func (s *Server) readCaseNew(w http.ResponseWriter, r *http.Request) (*caseNewInput, *bodyHead, error) {
-	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	head := &bodyHead{ReadCloser: r.Body, boundary: params["boundary"]}
-	if mt == "multipart/form-data" {
-		r.Body = head
-	} else {
+// files streamed to storage as they arrive (readUpload). When the form is
+// refused for its files, typed holds the text fields read before them.
+func (s *Server) readCaseNew(w http.ResponseWriter, r *http.Request) (in *caseNewInput, typed url.Values, err error) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
 		r.Body = http.MaxBytesReader(w, r.Body, caseFormMax)
 	}
 	up, err := s.readUpload(r, portal.MaxFilesPerUpdate)
 	if err != nil {
-		return nil, head, err
+		if up != nil {
+			typed = up.Values
+		}
+		return nil, typed, err
 	}
 	return &caseNewInput{values: up.Values, files: up.Attachments(),
-		discard: func(ctx context.Context) { s.discardUpload(ctx, up) }}, head, nil
-}
-
-// bodyHead passes a multipart body through, keeping its first caseFormMax
-// bytes: enough for every text field of the form, never a file's worth.
-type bodyHead struct {
-	io.ReadCloser
-	boundary string
-	buf      []byte
-}
-
-func (h *bodyHead) Read(p []byte) (int, error) {
-	n, err := h.ReadCloser.Read(p)
-	if room := caseFormMax - len(h.buf); room > 0 && n > 0 {
-		h.buf = append(h.buf, p[:min(n, room)]...)
-	}
-	return n, err
-}
-
-// fields returns the complete text fields at the start of the body, up to
-// its first file.
-func (h *bodyHead) fields() url.Values {
-	v := url.Values{}
-	if h == nil || h.boundary == "" {
-		return v
-	}
-	mr := multipart.NewReader(bytes.NewReader(h.buf), h.boundary)
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			return v
-		}
-		if _, params, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition")); params == nil || p.FormName() == "" {
-			return v
-		} else if _, file := params["filename"]; file {
-			return v
-		}
-		b, err := io.ReadAll(p)
-		if err != nil {
-			return v // cut off by the end of the head
-		}
-		v.Add(p.FormName(), string(b))
-	}
+		discard: func(ctx context.Context) { s.discardUpload(ctx, up) }}, nil, nil
 }
 
 // checkCaseNew normalizes and validates the form, adding a message beside

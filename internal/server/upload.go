@@ -83,7 +83,10 @@ func (s *Server) maxFileSize() int64 {
 // Any other body (application/x-www-form-urlencoded) is parsed as usual and
 // yields no files. Values are also set as r.PostForm and r.Form.
 //
-// On error nothing of the form stays stored, and the error is one of
+// On error nothing of the form stays stored; the upload returned with it
+// (nil for a body that could not be read at all) holds no files, only the
+// text fields read before the error, so that the page can come back with
+// what was typed (the forms put their file input last). The error is one of
 //   - a field error on "attachments": upload.too_large (Data: Name, Max),
 //     upload.total_too_large (Data: Files, Max), upload.too_many (Data: Max),
 //     or upload.failed (the client went away or sent a broken body);
@@ -132,7 +135,7 @@ func (s *Server) readUpload(r *http.Request, maxFiles int) (*upload, error) {
 	err = s.readParts(ctx, mr, up, maxFiles, maxFile)
 	if err != nil {
 		s.discardUpload(ctx, up)
-		up = nil
+		up.Files = nil
 		var pe *portal.Error
 		if errors.As(err, &pe) && pe.Message != "upload.failed" {
 			// Read what the client is still sending (up to what a valid
@@ -142,7 +145,7 @@ func (s *Server) readUpload(r *http.Request, maxFiles int) (*upload, error) {
 				io.CopyN(io.Discard, br, left)
 			}
 		}
-		return nil, err
+		return up, err
 	}
 	r.PostForm = up.Values
 	r.Form = url.Values{}

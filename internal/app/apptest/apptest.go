@@ -69,6 +69,8 @@ func StartOn(tb testing.TB, dbURL string, o Options) *Instance {
 		"BASE_URL":     base,
 		"SMTP_URL":     smtp.URL(),
 		"MAIL_FROM":    "Madoguchi サポート <no-reply@madoguchi.test>",
+		// Uploads go to a folder of the test's own, never into the package.
+		"DATA_DIR": tb.TempDir(),
 	}
 	for k, v := range o.Env {
 		env[k] = v
