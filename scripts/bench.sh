@@ -74,6 +74,7 @@ for n in $SIZES; do
 	common=(-base "$BASE" -db "$url" -customer "$top" -duration "$DURATION")
 	bin/bench "${common[@]}" -scenario case-page -conns 16 | tag
 	bin/bench "${common[@]}" -scenario my-cases -conns 16 | tag
+	bin/bench "${common[@]}" -scenario comment -conns 16 | tag
 	bin/bench "${common[@]}" -scenario case-page -conns 64 | tag
 	bin/bench "${common[@]}" -scenario upload | tag
 	# The server's peak resident set over every scenario above (VmHWM).

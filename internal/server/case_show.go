@@ -311,7 +311,12 @@ func (s *Server) caseEventView(l *i18n.Localizer, e portal.CaseEvent, c *portal.
 		v.Title = l.T("case_event.reopened", "Name", name)
 	case "assigned":
 		agent, _ := e.Detail["agent"].(string)
-		v.Title = l.T("case_event.assigned", "Name", name, "Agent", agent)
+		// Detail comes back from JSON: numbers are float64.
+		if id, _ := e.Detail["agent_id"].(float64); e.ActorID != 0 && int64(id) == e.ActorID {
+			v.Title = l.T("case_event.assigned_self", "Name", name)
+		} else {
+			v.Title = l.T("case_event.assigned", "Name", name, "Agent", agent)
+		}
 	case "fields":
 		v.Title = l.T("case_event.fields", "Name", name)
 		v.Lines = caseFieldChanges(l, e.Detail)

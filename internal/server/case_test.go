@@ -328,7 +328,7 @@ func TestCase_EveryTransition(t *testing.T) {
 	rtContains(t, "the timeline", page, rtText("ja", "case_event.status_changed", "Status", rtText("ja", "substatus.in_progress")),
 		rtText("ja", "case_event.rejected", "Name", "山田 太郎"), rtText("ja", "case_event.accepted", "Name", "山田 太郎"),
 		rtText("ja", "case_event.reopened", "Name", "Acme Admin"), rtText("ja", "case_event.escalated", "Name", "Agent Sato"),
-		rtText("ja", "case_event.assigned", "Name", "Agent Sato", "Agent", "Agent Sato"), "Agent Sato")
+		rtText("ja", "case_event.assigned_self", "Name", "Agent Sato"), "Agent Sato")
 	if i, j := strings.Index(page, "ログを送ってください。"), strings.Index(page, "省電力設定を無効にしてください。"); i < 0 || j < i {
 		t.Error("the timeline is not oldest first")
 	}
@@ -338,6 +338,16 @@ func TestCase_EveryTransition(t *testing.T) {
 	rtExpect(t, "comment on a closed case", w.cpPost(t, w.openerC, c, "comments", url.Values{"body": {"x"}}), 403, "")
 	rtExpect(t, "agent reopens", w.cpPost(t, w.agentC, c, "reopen", url.Values{"comment": {"x"}}), 403, "")
 	rtExpect(t, "set status of a closed case", w.cpPost(t, w.agentC, c, "status", url.Values{"sub_status": {"in_progress"}}), 403, "")
+	// A closed case's fields are a record: no form, and a post is refused.
+	if strings.Contains(page, `action="/cases/`+c.Number+`/fields"`) {
+		t.Error("a closed case offers the fields form")
+	}
+	r := w.cpPost(t, w.openerC, c, "fields", url.Values{"priority": {"1"}})
+	rtExpect(t, "change the fields of a closed case", r, 409, "")
+	rtContains(t, "the 409 page", r.Body, rtText("ja", "case_fields.closed"))
+	if got, _ := w.in.Store.CaseByNumber(context.Background(), c.Number); got.Priority == 1 {
+		t.Error("a closed case's priority changed")
+	}
 }
 
 // Missing reasons and bad choices come back as 422 with the page, the input

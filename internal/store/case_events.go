@@ -397,7 +397,8 @@ type FieldsUpdate struct {
 // changed fields.
 //
 // Returns ENOTFOUND if there is no such case or the actor may not see it,
-// ECONFLICT ("case.changed") for a stale version and EINVALID for a priority
+// ECONFLICT ("case.changed") for a stale version, ECONFLICT
+// ("case_fields.closed") for a closed case and EINVALID for a priority
 // outside 1–4 or too many CC addresses.
 func (s *Store) UpdateCaseFields(ctx context.Context, u FieldsUpdate) (*portal.Case, []string, error) {
 	switch {
@@ -420,6 +421,10 @@ func (s *Store) UpdateCaseFields(ctx context.Context, u FieldsUpdate) (*portal.C
 		}
 		if u.Actor == nil || !portal.CanView(u.Actor, c) {
 			return portal.Errorf(portal.ENOTFOUND, "error.not_found")
+		}
+		// A closed case is a record: it changes again only by reopening.
+		if c.Status == portal.Closed {
+			return portal.Errorf(portal.ECONFLICT, "case_fields.closed")
 		}
 		detail := map[string]any{}
 		if c.Priority != u.Priority {

@@ -41,7 +41,7 @@ func main() {
 		customer = flag.String("customer", "", "customer e-mail (my cases)")
 		agent    = flag.String("agent", "agent@madoguchi.example", "agent e-mail (case pages)")
 		password = flag.String("password", "madoguchi-demo-2026", "password of both")
-		scenario = flag.String("scenario", "case-page", "case-page | my-cases | upload")
+		scenario = flag.String("scenario", "case-page", "case-page | my-cases | comment | upload")
 		conns    = flag.Int("conns", 16, "concurrent connections")
 		duration = flag.Duration("duration", 20*time.Second, "how long to load")
 		size     = flag.Int64("upload-mb", 250, "upload size in MB (scenario upload)")
@@ -76,6 +76,19 @@ func main() {
 		// as a person paging through would.
 		pages := cursorPages(c, *base+"/cases?state=all", 10)
 		report("my-cases", run(*conns, *duration, func(i int) string { return pages[i%len(pages)] }, c))
+	case "comment":
+		// An agent replies on open cases, spread over many so that the
+		// row locks rarely meet; each reply also queues its e-mails.
+		c := signIn(ctx, pool, *base, *agent, *password)
+		numbers := openCases(ctx, pool, 2000)
+		report("comment", runRequests(*conns, *duration, http.StatusSeeOther, func(i int) *http.Request {
+			vals := url.Values{"body": {fmt.Sprintf("ご連絡ありがとうございます。ログを確認しています (%d)。", i)}}
+			req, _ := http.NewRequest(http.MethodPost, *base+"/cases/"+numbers[i%len(numbers)]+"/comments", strings.NewReader(vals.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", *base)
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			return req
+		}, c))
 	case "upload":
 		c := signIn(ctx, pool, *base, *customer, *password)
 		uploadOnce(ctx, pool, c, *base, *customer, *size<<20)
@@ -136,6 +149,12 @@ func signIn(ctx context.Context, pool *pgxpool.Pool, base, email, password strin
 	}
 	r := post("/login/otp", url.Values{"code": {m[1]}})
 	loc := r.Header.Get("Location")
+	if strings.Contains(loc, "/terms") {
+		// A demo user signing in for the first time accepts the terms, as
+		// a person would.
+		r = post("/terms", url.Values{"accept_terms": {"1"}})
+		loc = r.Header.Get("Location")
+	}
 	if strings.Contains(loc, "/mfa/setup") || strings.Contains(loc, "/terms") || strings.Contains(loc, "/password/change") {
 		// Bulk users are seeded ready; a demo user may need to finish setup.
 		log.Fatalf("sign in %s: account needs %s first; sign in once in a browser", email, loc)
@@ -164,6 +183,25 @@ func busyCases(ctx context.Context, pool *pgxpool.Pool, n int) []string {
 	}
 	if len(out) == 0 {
 		log.Fatal("no cases: seed the database with `madoguchi seed bulk` first")
+	}
+	return out
+}
+
+// openCases picks up to n open cases at random.
+func openCases(ctx context.Context, pool *pgxpool.Pool, n int) []string {
+	rows, err := pool.Query(ctx, `SELECT number FROM cases TABLESAMPLE SYSTEM (5)
+		WHERE status = 'open' LIMIT $1`, n)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var out []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		log.Fatal("no open cases: seed the database with `madoguchi seed bulk` first")
 	}
 	return out
 }
@@ -208,6 +246,15 @@ type result struct {
 
 // run issues GETs of url(i) from conns workers for d and measures them.
 func run(conns int, d time.Duration, urlFor func(i int) string, c *http.Client) result {
+	return runRequests(conns, d, http.StatusOK, func(i int) *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, urlFor(i), nil)
+		return req
+	}, c)
+}
+
+// runRequests sends req(i) from conns workers for d and measures them; an
+// answer other than want counts as an error.
+func runRequests(conns int, d time.Duration, want int, req func(i int) *http.Request, c *http.Client) result {
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
@@ -227,12 +274,12 @@ func run(conns int, d time.Duration, urlFor func(i int) string, c *http.Client) 
 			for time.Now().Before(deadline) {
 				i := int(seq.Add(1))
 				t0 := time.Now()
-				resp, err := c.Get(urlFor(i))
+				resp, err := c.Do(req(i))
 				if err == nil {
 					n, _ := io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 					bytes.Add(n)
-					if resp.StatusCode != http.StatusOK {
+					if resp.StatusCode != want {
 						err = fmt.Errorf("status %d for %s", resp.StatusCode, resp.Request.URL.Path)
 					}
 				}
