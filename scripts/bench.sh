@@ -72,11 +72,7 @@ for n in $SIZES; do
 
 	tag() { sed "s/^{/{\"cases\":$n,/" >>"$RESULTS"; }
 	common=(-base "$BASE" -db "$url" -customer "$top" -duration "$DURATION")
-	bin/bench "${common[@]}" -scenario case-page -conns 16 | tag
-	bin/bench "${common[@]}" -scenario my-cases -conns 16 | tag
-	bin/bench "${common[@]}" -scenario comment -conns 16 | tag
-	bin/bench "${common[@]}" -scenario case-page -conns 64 | tag
-	bin/bench "${common[@]}" -scenario upload | tag
+	bin/bench "${common[@]}" -conns 16 -scenario case-page,my-cases,comment,case-page:64,upload | tag
 	# The server's peak resident set over every scenario above (VmHWM).
 	rss="$(awk '/^VmHWM:/{printf "%.0f", $2/1024}' "/proc/$SERVER_PID/status")"
 	echo "{\"cases\":$n,\"scenario\":\"server-rss\",\"rss_peak_mb\":$rss}" >>"$RESULTS"

@@ -34,6 +34,8 @@ type App struct {
 	Hasher *auth.Hasher
 	// Serving, if set, is called once serve accepts requests.
 	Serving func()
+	// Now, if set, is the web server's clock (tests move it forward).
+	Now func() time.Time
 }
 
 // Main runs the subcommand in args and returns the process exit code.

@@ -184,6 +184,7 @@ func (a *App) runtime(cfg config.Config, pool *pgxpool.Pool, sender mailpkg.Send
 	rt.srv, err = server.New(server.Options{
 		Config: cfg, Store: rt.store, Blob: files, Bundle: bundle, Web: web.Templates, DevFS: devFS,
 		Hasher: a.hasher(), Logger: logger, TrustedProxies: proxies, Registry: prometheus.NewRegistry(),
+		Now: a.Now,
 	})
 	if err != nil {
 		return nil, err

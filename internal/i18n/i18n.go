@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -51,8 +53,9 @@ func New(fsys fs.FS) (*Bundle, error) {
 		tags = append(tags, language.MustParse(lang))
 	}
 	b.matcher = language.NewMatcher(tags)
+	z := &zones{}
 	for _, lang := range Languages {
-		b.localizers[lang] = &Localizer{Lang: lang, l: goi18n.NewLocalizer(b.bundle, lang)}
+		b.localizers[lang] = &Localizer{Lang: lang, l: goi18n.NewLocalizer(b.bundle, lang), zones: z}
 	}
 	return b, nil
 }
@@ -94,8 +97,9 @@ func (b *Bundle) Localizer(lang string) *Localizer {
 // Localizer formats text for one language. It is safe for concurrent use and
 // shared by every request in that language.
 type Localizer struct {
-	Lang string
-	l    *goi18n.Localizer
+	Lang  string
+	l     *goi18n.Localizer
+	zones *zones
 }
 
 // T returns the message key filled with data, given as alternating names and
@@ -130,14 +134,31 @@ func (l *Localizer) TMap(key string, data map[string]any) string {
 	return l.T(key, args...)
 }
 
-// Location returns the time zone named tz, or Asia/Tokyo if it is unknown.
-func Location(tz string) *time.Location {
-	if loc, err := time.LoadLocation(tz); err == nil && tz != "" {
-		return loc
+// zones caches time zones by name: time.LoadLocation reads the zone file
+// each time, and a page shows dozens of times. One cache serves a Bundle's
+// localizers.
+type zones struct {
+	m sync.Map // name → *time.Location
+	n atomic.Int64
+}
+
+// maxZones caps the cache. Names come from users' settings, which are
+// checked, so few distinct ones are ever asked for.
+const maxZones = 1000
+
+// location returns the time zone named tz, or Asia/Tokyo if it is unknown.
+func (z *zones) location(tz string) *time.Location {
+	if loc, ok := z.m.Load(tz); ok {
+		return loc.(*time.Location)
 	}
-	loc, err := time.LoadLocation("Asia/Tokyo")
-	if err != nil {
-		return time.FixedZone("JST", 9*3600)
+	loc, err := time.LoadLocation(tz)
+	if err != nil || tz == "" {
+		if loc, err = time.LoadLocation("Asia/Tokyo"); err != nil {
+			loc = time.FixedZone("JST", 9*3600)
+		}
+	}
+	if z.n.Add(1) <= maxZones {
+		z.m.Store(tz, loc)
 	}
 	return loc
 }
@@ -145,7 +166,7 @@ func Location(tz string) *time.Location {
 // DateTime writes t in tz the way the language writes it:
 // "2026年11月21日 14:05" or "21 Nov 2026 14:05".
 func (l *Localizer) DateTime(t time.Time, tz string) string {
-	t = t.In(Location(tz))
+	t = t.In(l.zones.location(tz))
 	if l.Lang == "ja" {
 		return t.Format("2006年1月2日 15:04")
 	}
@@ -154,7 +175,7 @@ func (l *Localizer) DateTime(t time.Time, tz string) string {
 
 // Time writes only the clock time, with the date when it is not today in tz.
 func (l *Localizer) Time(t, now time.Time, tz string) string {
-	loc := Location(tz)
+	loc := l.zones.location(tz)
 	if t.In(loc).Format("20060102") == now.In(loc).Format("20060102") {
 		return t.In(loc).Format("15:04")
 	}

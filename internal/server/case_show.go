@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,9 +27,9 @@ type casePage struct {
 	StatusKey   string
 	StatusClass string
 	PriorityKey string
-	FollowsUp   string   // the case this one follows up on
-	FollowUps   []string // cases opened as follow-ups of this one
-	Events      []caseEventView
+	FollowsUp   string          // the case this one follows up on
+	FollowUps   []string        // cases opened as follow-ups of this one
+	Events      []template.HTML // timeline entries (caseEventView.html)
 	Attachments []caseFileView
 	Act         caseActions
 	Priorities  []casePriorityOption
@@ -247,6 +248,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	for _, f := range files {
 		byEvent[f.eventID] = append(byEvent[f.eventID], f.caseFileView)
 	}
+	internalBadge, staffBadge := l.T("case_page.internal_badge"), l.T("case_page.staff_badge")
 	for i, e := range events {
 		v := s.caseEventView(l, e, c, tz, now)
 		v.Files = byEvent[e.ID]
@@ -256,7 +258,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 		if e.Kind == "follow_up" && v.Number != "" {
 			p.FollowUps = append(p.FollowUps, v.Number)
 		}
-		p.Events = append(p.Events, v)
+		p.Events = append(p.Events, v.html(internalBadge, staffBadge))
 	}
 	for _, f := range files {
 		p.Attachments = append(p.Attachments, f.caseFileView)

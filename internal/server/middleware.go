@@ -188,6 +188,16 @@ const (
 	sessPendingTOTP = "totp_secret"
 	sessNext        = "next"
 	sessReauthAt    = "reauth_at"
+	sessSeen        = "seen" // unix seconds of a recent request (see sessionTouch)
+)
+
+// Session timeouts: idle and absolute. The last-seen time is written back
+// at most once per sessionTouch, so that a busy person's requests do not
+// each rewrite their session row.
+const (
+	sessionIdle     = 30 * time.Minute
+	sessionLifetime = 12 * time.Hour
+	sessionTouch    = time.Minute
 )
 
 // loadUser reads the session's user, ends sessions that a password change,
@@ -200,7 +210,12 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		if c, err := r.Cookie("lang"); err == nil && i18n.Supported(c.Value) {
 			rc.L = s.bundle.Localizer(c.Value)
 		}
-		if id := s.sessions.GetInt64(ctx, sessUserID); id != 0 {
+		if id := s.sessions.GetInt64(ctx, sessUserID); id != 0 && s.idleSession(ctx) {
+			if err := s.sessions.Destroy(ctx); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		} else if id != 0 {
 			u, err := s.store.UserByID(ctx, id)
 			switch {
 			case portal.ErrorCode(err) == portal.ENOTFOUND:
@@ -229,6 +244,21 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// idleSession reports whether the session has been idle past sessionIdle;
+// otherwise it records this request as the last one seen, when the one
+// recorded is sessionTouch old.
+func (s *Server) idleSession(ctx context.Context) bool {
+	now := s.now().Unix()
+	seen := s.sessions.GetInt64(ctx, sessSeen)
+	if seen != 0 && now-seen > int64(sessionIdle/time.Second) {
+		return true
+	}
+	if now-seen >= int64(sessionTouch/time.Second) {
+		s.sessions.Put(ctx, sessSeen, now)
+	}
+	return false
 }
 
 func (s *Server) signInState(ctx context.Context) portal.SignInState {

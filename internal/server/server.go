@@ -93,8 +93,9 @@ func New(o Options) (*Server, error) {
 	s.sstore = pgxstore.NewWithCleanupInterval(o.Store.Pool(), 0)
 	sm := scs.New()
 	sm.Store = s.sstore
-	sm.IdleTimeout = 30 * time.Minute
-	sm.Lifetime = 12 * time.Hour
+	// The idle timeout is kept by loadUser (sessSeen), not by scs: scs
+	// would rewrite the session row on every request to move its expiry.
+	sm.Lifetime = sessionLifetime
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Path = "/"

@@ -2,9 +2,12 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"madoguchi/internal/app/apptest"
 	"madoguchi/internal/store"
@@ -192,5 +195,52 @@ func TestSite_SignedInPagesAreNotCached(t *testing.T) {
 		if r := c.Get(path); r.Header.Get("Cache-Control") != "no-store" {
 			t.Errorf("GET %s: Cache-Control = %q, want no-store", path, r.Header.Get("Cache-Control"))
 		}
+	}
+}
+
+// A session ends after 30 idle minutes and lives while used, without
+// rewriting its row on every request.
+func TestSite_SessionIdleTimeout(t *testing.T) {
+	t.Parallel()
+	var offset atomic.Int64
+	in := apptest.StartWith(t, apptest.Options{Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
+	acc := in.Account(t, "Acme")
+	u := in.User(t, apptest.UserSpec{AccountID: acc.ID, Ready: true})
+	c := in.Client(t)
+	in.SignIn(t, c, u)
+	// The row's version (xmin) changes with every write of it, even one
+	// that writes the same bytes.
+	row := func() (version string) {
+		t.Helper()
+		// One person, one session row (the sign-in renewed the token).
+		if err := in.Store.Pool().QueryRow(context.Background(),
+			`SELECT xmin::text FROM sessions ORDER BY expiry DESC LIMIT 1`).Scan(&version); err != nil {
+			t.Fatal(err)
+		}
+		return version
+	}
+	get := func(what string, want int) {
+		t.Helper()
+		if r := c.Get("/account"); r.Status != want {
+			t.Fatalf("%s: GET /account = %d (%s), want %d", what, r.Status, r.Location, want)
+		}
+	}
+	get("just signed in", 200)
+	before := row()
+	get("a second later", 200)
+	if before != row() {
+		t.Error("a request within a minute of the last rewrote the session row")
+	}
+	for i := 1; i <= 3; i++ {
+		offset.Add(int64(25 * time.Minute))
+		get(fmt.Sprintf("after %d×25 busy minutes", i), 200)
+	}
+	if before == row() {
+		t.Error("the session's last-seen time was never written back")
+	}
+	offset.Add(int64(31 * time.Minute))
+	get("after 31 idle minutes", 303)
+	if r := c.Get("/account"); r.Status != 303 || !strings.HasPrefix(r.Location, "/login") {
+		t.Errorf("the idle session still works: %d %s", r.Status, r.Location)
 	}
 }

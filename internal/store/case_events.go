@@ -18,14 +18,17 @@ import (
 // the state machine's transitions, the editable fields, the assignee, the
 // satisfaction survey, who is told, and the auto-close clock.
 
-const caseEventColumns = `e.id, e.case_id, e.at, coalesce(e.actor_id, 0), coalesce(u.name, ''),
-	coalesce(u.role IN ('agent', 'admin'), false), e.kind, e.action, e.body, e.internal, e.from_status,
-	e.to_status, e.detail, coalesce(f.number, '')`
+// The actor is looked up per entry (a subquery, not a join): with a join the
+// planner, misjudging how many entries a case has, hashes the whole users
+// table, which costs 3 ms at a million cases where the lookups cost 0.1 ms.
+const caseEventColumns = `e.id, e.case_id, e.at, coalesce(e.actor_id, 0),
+	coalesce((SELECT u.name FROM users u WHERE u.id = e.actor_id), ''),
+	coalesce((SELECT u.role IN ('agent', 'admin') FROM users u WHERE u.id = e.actor_id), false),
+	e.kind, e.action, e.body, e.internal, e.from_status, e.to_status, e.detail, coalesce(f.number, '')`
 
 // The follow-up join resolves the case a "follow_up" event points at, so
 // the timeline links to it by number.
 const caseEventFrom = ` FROM case_events e
-	LEFT JOIN users u ON u.id = e.actor_id
 	LEFT JOIN cases f ON e.kind = 'follow_up' AND f.id = (e.detail->>'case_id')::bigint`
 
 // CaseEvents returns the timeline of a case, oldest first, with each

@@ -42,6 +42,8 @@ type Options struct {
 	Env map[string]string
 	// Dev runs serve --dev (dev mailbox, no SMTP needed).
 	Dev bool
+	// Now, if set, is the web server's clock.
+	Now func() time.Time
 }
 
 // Start runs the application until the test ends.
@@ -84,6 +86,7 @@ func StartOn(tb testing.TB, dbURL string, o Options) *Instance {
 		Listener: ln,
 		Hasher:   &auth.Hasher{Params: auth.TestParams},
 		Serving:  func() { close(ready) },
+		Now:      o.Now,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
