@@ -25,6 +25,7 @@ type Bundle struct {
 	matcher    language.Matcher
 	localizers map[string]*Localizer
 	keys       map[string][]string
+	fast       map[string]map[string]*fastMessage // by language, then key
 }
 
 // New loads <lang>.toml for each supported language from fsys.
@@ -33,6 +34,7 @@ func New(fsys fs.FS) (*Bundle, error) {
 		bundle:     goi18n.NewBundle(language.Japanese),
 		localizers: map[string]*Localizer{},
 		keys:       map[string][]string{},
+		fast:       map[string]map[string]*fastMessage{},
 	}
 	b.bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	var tags []language.Tag
@@ -46,8 +48,12 @@ func New(fsys fs.FS) (*Bundle, error) {
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", name, err)
 		}
+		b.fast[lang] = map[string]*fastMessage{}
 		for _, m := range mf.Messages {
 			b.keys[lang] = append(b.keys[lang], m.ID)
+			if f, ok := parseFast(m); ok {
+				b.fast[lang][m.ID] = f
+			}
 		}
 		sort.Strings(b.keys[lang])
 		tags = append(tags, language.MustParse(lang))
@@ -55,7 +61,7 @@ func New(fsys fs.FS) (*Bundle, error) {
 	b.matcher = language.NewMatcher(tags)
 	z := &zones{}
 	for _, lang := range Languages {
-		b.localizers[lang] = &Localizer{Lang: lang, l: goi18n.NewLocalizer(b.bundle, lang), zones: z}
+		b.localizers[lang] = &Localizer{Lang: lang, l: goi18n.NewLocalizer(b.bundle, lang), zones: z, fast: b.fast[lang]}
 	}
 	return b, nil
 }
@@ -100,12 +106,23 @@ type Localizer struct {
 	Lang  string
 	l     *goi18n.Localizer
 	zones *zones
+	fast  map[string]*fastMessage
 }
 
 // T returns the message key filled with data, given as alternating names and
 // values ("Name", "Taro"). A missing key shows as the key itself, which the
 // locale tests catch before anyone sees it.
 func (l *Localizer) T(key string, data ...any) string {
+	if f := l.fast[key]; f != nil {
+		if s, ok := f.fill(l.Lang, data); ok {
+			return s
+		}
+	}
+	return l.slowT(key, data...)
+}
+
+// slowT is T through go-i18n.
+func (l *Localizer) slowT(key string, data ...any) string {
 	var tmpl map[string]any
 	var count any
 	if len(data) > 0 {
