@@ -868,6 +868,9 @@ func (b *bulk) copyBatch(ctx context.Context, bt *bulkBatch) error {
 			&bulkEventSource{rows: bt.events, ids: bt.eventIDs, caseID: bt.caseID}); err != nil {
 			return fmt.Errorf("case events: %w", err)
 		}
+		if _, err := tx.Exec(ctx, bulkAttachmentsSQL, bt.caseID, bt.caseID+int64(len(bt.cases))-1); err != nil {
+			return fmt.Errorf("attachments: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
@@ -875,6 +878,21 @@ func (b *bulk) copyBatch(ctx context.Context, bt *bulkBatch) error {
 	}
 	return nil
 }
+
+// bulkAttachmentsSQL lists a file on about one comment in six of the cases
+// with ids $1–$2 (case pages list their attachments, and the benchmark's
+// case page is one with files). Only the rows are made: the bytes were never
+// uploaded, so downloading a bulk file answers that it is gone.
+const bulkAttachmentsSQL = `INSERT INTO attachments
+		(case_id, event_id, name, size, sha256, content_type, storage_key, uploaded_by, uploaded_at)
+	SELECT e.case_id, e.id, f.name, 2048 + (e.id * 7919) % 8000000, encode(sha256(int8send(e.id)), 'hex'),
+		f.type, 'bulk/' || e.id, e.actor_id, e.at
+	FROM case_events e
+	CROSS JOIN LATERAL (SELECT (ARRAY['debug.log', 'スクリーンショット.png', 'system-info.txt', '設定ファイル.conf',
+			'ログ一式.zip', 'error-report.pdf'])[1 + e.id % 6] AS name,
+		(ARRAY['text/plain; charset=utf-8', 'image/png', 'text/plain; charset=utf-8', 'application/octet-stream',
+			'application/zip', 'application/pdf'])[1 + e.id % 6] AS type) f
+	WHERE e.case_id BETWEEN $1 AND $2 AND e.kind = 'comment' AND e.actor_id IS NOT NULL AND e.id % 6 = 0`
 
 // bulkCaseSource feeds COPY from typed rows without building a [][]any.
 type bulkCaseSource struct {
@@ -945,7 +963,7 @@ func bulkNullTime(t time.Time) any {
 // cases.
 func (b *bulk) finish(ctx context.Context) error {
 	b.logf("vacuum and analyze")
-	for _, t := range []string{"accounts", "users", "products", "categories", "problems", "cases", "case_events"} {
+	for _, t := range []string{"accounts", "users", "products", "categories", "problems", "cases", "case_events", "attachments"} {
 		if _, err := b.pool.Exec(ctx, `VACUUM (ANALYZE) `+t); err != nil {
 			return fmt.Errorf("seed bulk: vacuum %s: %w", t, err)
 		}

@@ -225,6 +225,19 @@ func TestCLI_SeedBulk(t *testing.T) {
 		}
 	})
 
+	t.Run("AttachmentsOnComments", func(t *testing.T) {
+		var files, withFiles, wrong int
+		if err := pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT a.case_id),
+				count(*) FILTER (WHERE e.case_id <> a.case_id OR e.kind <> 'comment' OR e.actor_id <> a.uploaded_by
+					OR a.sha256 !~ '^[0-9a-f]{64}$' OR a.size <= 0)
+			FROM attachments a JOIN case_events e ON e.id = a.event_id`).Scan(&files, &withFiles, &wrong); err != nil {
+			t.Fatal(err)
+		}
+		if files == 0 || withFiles < n/10 || wrong != 0 {
+			t.Errorf("%d attachments on %d cases, %d not on a comment of their case by its author", files, withFiles, wrong)
+		}
+	})
+
 	email := lastLine(out)
 	t.Run("LastLineIsTheContactWithTheMostCases", func(t *testing.T) {
 		u, err := st.UserByEmail(ctx, email)
