@@ -5,6 +5,7 @@
 #   make run        build, start DB, migrate, seed demo data, serve --dev (Ctrl-C stops server + DB)
 #   make test       lint, browser deps, start DB, go test -race ./..., stop DB   (extra flags: TESTFLAGS=...)
 #   make bench      benchmarks against the DB                                   (extra flags: BENCHFLAGS=...)
+#   make test-s3    build a MinIO server into .bin/ (minutes, once), then the S3 storage tests
 #   make lint       go vet, gofmt check, staticcheck
 #   make migrate    start DB (left running), bin/madoguchi migrate
 #   make seed       start DB (left running), bin/madoguchi seed demo
@@ -25,7 +26,7 @@ PKGS ?= ./...
 
 export TESTFLAGS BENCHFLAGS PKGS GO
 
-.PHONY: run build test bench lint migrate seed db-start db-stop db-reset clean
+.PHONY: run build test test-s3 bench lint migrate seed db-start db-stop db-reset clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/madoguchi
@@ -35,6 +36,11 @@ run: build
 
 test: lint
 	scripts/test.sh
+
+# The S3 tests also run in `make test` once .bin/minio exists.
+test-s3:
+	scripts/minio.sh
+	$(MAKE) test PKGS="./internal/blob/... ./internal/server/..." TESTFLAGS="-run S3"
 
 bench:
 	scripts/bench.sh

@@ -24,6 +24,19 @@ var targets = map[string]target{
 	"comment":   {"post comment", 480, 100},
 }
 
+// scenarioNotes says what each row measures.
+const scenarioNotes = `Each database is seeded with ` + "`madoguchi seed demo`" + ` and ` + "`madoguchi seed bulk --cases N`" + `.
+- **case-page**: an agent opens the 200 cases with the most timeline entries among a 2% sample
+  (up to 50 comments, state changes and internal notes, with files listed on about one comment
+  in six), in turn.
+- **my-cases**: the contact with the most cases (1,000 at a million) pages through "My cases",
+  all states, first page and the next nine by the cursor.
+- **comment**: an agent posts a public reply on one of 2,000 open cases in turn (a transaction with
+  a row lock, the timeline entry and the notification e-mails in the outbox), answered by a 303.
+- **upload**: one 250 MB file attached to a comment, streamed to local disk.
+
+`
+
 // maxRSSMB is the server's resident memory allowed under 64 connections.
 const maxRSSMB = 200
 
@@ -63,6 +76,7 @@ func writeReport(in, out, command string) error {
 	fmt.Fprintf(&b, "# Benchmarks\n\nMeasured on %s by `%s` (server, PostgreSQL and load generator on one machine, loopback).\n\n",
 		time.Now().UTC().Format("2006-01-02"), command)
 	fmt.Fprintf(&b, "Targets are DESIGN.md's (\"Non-functional targets\").\n\n")
+	fmt.Fprint(&b, scenarioNotes)
 	fmt.Fprintf(&b, "| cases seeded | page | conns | req/s | p50 ms | p99 ms | errors | target | met |\n|---:|---|---:|---:|---:|---:|---:|---|---|\n")
 	p99At := map[string]map[int]float64{}
 	for _, r := range rows {
