@@ -28,7 +28,9 @@ type Bundle struct {
 	fast       map[string]map[string]*fastMessage // by language, then key
 }
 
-// New loads <lang>.toml for each supported language from fsys.
+// New loads each supported language's messages from fsys: <lang>.toml and
+// any <area>.<lang>.toml beside it, so that each area of the portal can keep
+// its text in its own pair of files. A key defined twice is an error.
 func New(fsys fs.FS) (*Bundle, error) {
 	b := &Bundle{
 		bundle:     goi18n.NewBundle(language.Japanese),
@@ -39,20 +41,31 @@ func New(fsys fs.FS) (*Bundle, error) {
 	b.bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	var tags []language.Tag
 	for _, lang := range Languages {
-		name := lang + ".toml"
-		data, err := fs.ReadFile(fsys, name)
+		names, err := fs.Glob(fsys, "*."+lang+".toml")
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %w", err)
 		}
-		mf, err := b.bundle.ParseMessageFileBytes(data, name)
-		if err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", name, err)
-		}
+		names = append([]string{lang + ".toml"}, names...)
 		b.fast[lang] = map[string]*fastMessage{}
-		for _, m := range mf.Messages {
-			b.keys[lang] = append(b.keys[lang], m.ID)
-			if f, ok := parseFast(m); ok {
-				b.fast[lang][m.ID] = f
+		seen := map[string]string{}
+		for _, name := range names {
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %w", err)
+			}
+			mf, err := b.bundle.ParseMessageFileBytes(data, name)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", name, err)
+			}
+			for _, m := range mf.Messages {
+				if first, dup := seen[m.ID]; dup {
+					return nil, fmt.Errorf("i18n: %s: %q is already defined in %s", name, m.ID, first)
+				}
+				seen[m.ID] = name
+				b.keys[lang] = append(b.keys[lang], m.ID)
+				if f, ok := parseFast(m); ok {
+					b.fast[lang][m.ID] = f
+				}
 			}
 		}
 		sort.Strings(b.keys[lang])

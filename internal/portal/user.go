@@ -55,7 +55,10 @@ type Account struct {
 	Identifier  string
 	Name        string
 	MFARequired bool
-	CreatedAt   time.Time
+	// IsPartner marks a partner organization: its contacts file and follow
+	// cases for the customer organizations linked to it.
+	IsPartner bool
+	CreatedAt time.Time
 }
 
 // User is anyone who signs in: a customer contact or a member of staff.

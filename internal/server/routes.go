@@ -8,7 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"madoguchi/internal/portal"
 	"madoguchi/web"
 )
 
@@ -53,7 +52,12 @@ func (s *Server) routes() http.Handler {
 			s.caseListRoutes(r)
 			s.caseRoutes(r)
 			s.attachmentRoutes(r)
-			r.With(s.requireRole(portal.RoleAgent, portal.RoleAdmin)).Get("/agent/queue", s.h(s.agentQueue))
+			s.queueRoutes(r)
+			s.adminRoutes(r)
+			s.catalogAdminRoutes(r)
+			s.auditRoutes(r)
+			s.liveRoutes(r)
+			s.partnerRoutes(r)
 		})
 		r.NotFound(s.h(func(w http.ResponseWriter, r *http.Request) error { return notFound() }))
 	})

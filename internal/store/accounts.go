@@ -11,11 +11,11 @@ import (
 	"madoguchi/internal/portal"
 )
 
-const accountColumns = `id, identifier, name, mfa_required, created_at`
+const accountColumns = `id, identifier, name, mfa_required, is_partner, created_at`
 
 func scanAccount(row pgx.Row) (*portal.Account, error) {
 	var a portal.Account
-	if err := row.Scan(&a.ID, &a.Identifier, &a.Name, &a.MFARequired, &a.CreatedAt); err != nil {
+	if err := row.Scan(&a.ID, &a.Identifier, &a.Name, &a.MFARequired, &a.IsPartner, &a.CreatedAt); err != nil {
 		return nil, err
 	}
 	return &a, nil
