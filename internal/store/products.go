@@ -85,9 +85,10 @@ func (s *Store) CreateProblem(ctx context.Context, categoryID int64, nameEN, nam
 	return &p, nil
 }
 
-// Categories returns every category in its sort order.
+// Categories returns the categories offered for new cases (not retired), in
+// their sort order.
 func (s *Store) Categories(ctx context.Context) ([]portal.Category, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name_en, name_ja FROM categories ORDER BY sort, id`)
+	rows, err := s.pool.Query(ctx, `SELECT id, name_en, name_ja FROM categories WHERE active ORDER BY sort, id`)
 	if err != nil {
 		return nil, mapErr(err, "categories")
 	}
@@ -99,11 +100,13 @@ func (s *Store) Categories(ctx context.Context) ([]portal.Category, error) {
 	return out, mapErr(err, "categories")
 }
 
-// Problems returns every problem, grouped by category in the categories'
-// order, each group in its own sort order.
+// Problems returns the problems offered for new cases (neither they nor their
+// category retired), grouped by category in the categories' order, each
+// group in its own sort order.
 func (s *Store) Problems(ctx context.Context) ([]portal.Problem, error) {
 	rows, err := s.pool.Query(ctx, `SELECT p.id, p.category_id, p.name_en, p.name_ja
 		FROM problems p JOIN categories c ON c.id = p.category_id
+		WHERE p.active AND c.active
 		ORDER BY c.sort, c.id, p.sort, p.id`)
 	if err != nil {
 		return nil, mapErr(err, "problems")
