@@ -87,9 +87,18 @@ func caList(fe *portal.FieldErrors, field, s string) []string {
 	return out
 }
 
-// caSort reads a sort position: empty is 0.
+// caSort reads a sort position: empty is 0. Digits typed with the IME on
+// (full width) count as digits.
 func caSort(fe *portal.FieldErrors, field, v string) int {
-	v = norm.Text(v)
+	v = strings.Map(func(r rune) rune {
+		switch {
+		case r >= '０' && r <= '９':
+			return '0' + (r - '０')
+		case r == '－' || r == '−' || r == 'ー':
+			return '-'
+		}
+		return r
+	}, norm.Text(v))
 	if v == "" {
 		return 0
 	}
