@@ -212,3 +212,30 @@ func (s *Server) adminAgentRole(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.staffDone(w, r, err, "catalog_admin.role_saved")
 }
+
+// adminAgentResend sends a staff member who has not used their welcome link
+// a new one; the old link stops working.
+func (s *Server) adminAgentResend(w http.ResponseWriter, r *http.Request) error {
+	me := reqCtx(r).User
+	if err := s.limit(r, "admin:invite:user:"+itoa(me.ID), time.Hour, staffInvitesPerHour); err != nil {
+		return err
+	}
+	id, err := caID(r, "id")
+	if err != nil {
+		return err
+	}
+	u, err := s.store.UserByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if !u.Role.Staff() {
+		return notFound()
+	}
+	token, hash := auth.NewToken()
+	mail, err := s.invitationMail(recipient{Email: u.Email, Name: u.Name, Lang: invitationLang(u.Language)}, me.Name, "", token)
+	if err != nil {
+		return err
+	}
+	err = s.store.ResendStaffInvitation(r.Context(), u.ID, hash, s.now().Add(portal.WelcomeTTL), mail, caAudit(r, "user.invite_resend"))
+	return s.staffDone(w, r, err, "catalog_admin.agent_resent")
+}

@@ -175,8 +175,8 @@ func (s *Server) adminProductCreate(w http.ResponseWriter, r *http.Request) erro
 	}
 	name, versions, oses, fe := productInput(form)
 	if fe == nil {
-		_, err = s.store.AddProduct(r.Context(), name, versions, oses, caAudit(r, "catalog.product_create"))
-		if fe, _ = portal.AsFieldErrors(err); fe == nil && err != nil {
+		_, err := s.store.AddProduct(r.Context(), name, versions, oses, caAudit(r, "catalog.product_create"))
+		if fe, err = caFieldErrors(err); err != nil {
 			return err
 		}
 	}
@@ -225,8 +225,8 @@ func (s *Server) adminProductUpdate(w http.ResponseWriter, r *http.Request) erro
 	}
 	name, versions, oses, fe := productInput(form)
 	if fe == nil {
-		err = s.store.UpdateProduct(r.Context(), id, name, versions, oses, form.Get("active") == "1", caAudit(r, "catalog.product_update"))
-		if fe, _ = portal.AsFieldErrors(err); fe == nil && err != nil {
+		err := s.store.UpdateProduct(r.Context(), id, name, versions, oses, form.Get("active") == "1", caAudit(r, "catalog.product_update"))
+		if fe, err = caFieldErrors(err); err != nil {
 			return err
 		}
 	}

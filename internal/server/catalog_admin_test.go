@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"madoguchi/internal/app/apptest"
+	"madoguchi/internal/mail/mailtest"
 	"madoguchi/internal/portal"
 	"madoguchi/internal/store"
 )
@@ -70,7 +72,7 @@ var caRoutes = []struct{ method, path string }{
 	{"POST", "/admin/categories/1"}, {"POST", "/admin/categories/1/problems"}, {"GET", "/admin/problems/1"},
 	{"POST", "/admin/problems/1"},
 	{"GET", "/admin/agents"}, {"POST", "/admin/agents/invite"}, {"POST", "/admin/agents/1/disable"},
-	{"POST", "/admin/agents/1/enable"}, {"POST", "/admin/agents/1/role"},
+	{"POST", "/admin/agents/1/enable"}, {"POST", "/admin/agents/1/role"}, {"POST", "/admin/agents/1/resend"},
 	{"GET", "/admin/users/1/password"}, {"POST", "/admin/users/1/password"},
 	{"GET", "/admin/terms"}, {"POST", "/admin/terms/preview"}, {"POST", "/admin/terms"}, {"GET", "/admin/terms/1"},
 }
@@ -451,6 +453,24 @@ func TestCatalogAdmin_DisableAgent(t *testing.T) {
 	r = c.PostForm(fmt.Sprintf("/admin/agents/%d/disable", invited.ID), nil)
 	rtExpect(t, "POST disable invited", r, 422, "")
 	rtContains(t, "the 422 page", r.Body, rtText("en", "catalog_admin.invited"))
+
+	// Resending the invitation replaces the welcome link.
+	first := rtWait(t, w.in, "new@vendor.example", "Complete your registration")
+	rtContains(t, "the agents page", c.Get("/admin/agents").Body, fmt.Sprintf(`action="/admin/agents/%d/resend"`, invited.ID))
+	rtExpect(t, "POST resend", c.PostForm(fmt.Sprintf("/admin/agents/%d/resend", invited.ID), nil), 303, "/admin/agents")
+	second := w.in.Mail.WaitFor(t, "new@vendor.example", func(m mailtest.Mail) bool {
+		return m.Link("/welcome/") != "" && m.Link("/welcome/") != first.Link("/welcome/")
+	}, 15*time.Second)
+	anon := w.in.Client(t)
+	rtExpect(t, "GET the replaced welcome link", anon.Get(rtPath(t, w.in, first.Link("/welcome/"))), 410, "")
+	rtExpect(t, "GET the new welcome link", anon.Get(rtPath(t, w.in, second.Link("/welcome/"))), 200, "")
+	if n := caAuditCount(t, w.in, "user.invite_resend", invited.ID); n != 1 {
+		t.Errorf("%d user.invite_resend entries, want 1", n)
+	}
+	r = c.PostForm(fmt.Sprintf("/admin/agents/%d/resend", w.agent.ID), nil)
+	rtExpect(t, "POST resend to an active agent", r, 422, "")
+	rtContains(t, "the 422 page", r.Body, rtText("en", "catalog_admin.not_invited"))
+	rtExpect(t, "POST resend to a customer", c.PostForm(fmt.Sprintf("/admin/agents/%d/resend", w.customer.ID), nil), 404, "")
 }
 
 func TestCatalogAdmin_Roles(t *testing.T) {

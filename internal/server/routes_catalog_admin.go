@@ -28,6 +28,7 @@ func (s *Server) catalogAdminRoutes(r chi.Router) {
 		r.Post("/admin/agents/{id}/disable", s.h(s.adminAgentStatus(portal.StatusDisabled)))
 		r.Post("/admin/agents/{id}/enable", s.h(s.adminAgentStatus(portal.StatusActive)))
 		r.Post("/admin/agents/{id}/role", s.h(s.adminAgentRole))
+		r.Post("/admin/agents/{id}/resend", s.h(s.adminAgentResend))
 		r.Get("/admin/users/{id}/password", s.h(s.adminPasswordConfirm))
 		r.Post("/admin/users/{id}/password", s.h(s.adminPasswordReset))
 

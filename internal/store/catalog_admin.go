@@ -450,3 +450,27 @@ func (s *Store) PublishTerms(ctx context.Context, bodyEN, bodyJA string, audit A
 	})
 	return version, mapErr(err, "publish terms")
 }
+
+// ResendStaffInvitation replaces the welcome link of an agent or
+// administrator who has not used theirs yet, writes the new mail and records
+// the audit entry. Returns ENOTFOUND if userID is not staff and EINVALID with
+// "catalog_admin.not_invited" if they have already set a password.
+func (s *Store) ResendStaffInvitation(ctx context.Context, userID int64, hash []byte, expires time.Time, mail Mail, audit Audit) error {
+	return mapErr(s.inTx(ctx, func(tx pgx.Tx) error {
+		_, status, err := staffFor(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if status != portal.StatusInvited {
+			return portal.Errorf(portal.EINVALID, "catalog_admin.not_invited")
+		}
+		if err := insertToken(ctx, tx, userID, portal.TokenWelcome, hash, expires); err != nil {
+			return err
+		}
+		audit.TargetUserID = userID
+		if err := insertAudit(ctx, tx, audit); err != nil {
+			return err
+		}
+		return s.insertOutbox(ctx, tx, mail)
+	}), "resend staff invitation")
+}

@@ -264,6 +264,18 @@ func TestStore_StaffAdministration(t *testing.T) {
 		if portal.ErrorMessage(err) != "catalog_admin.invited" {
 			t.Errorf("disable an invited agent: err = %v", err)
 		}
+		if err := s.ResendStaffInvitation(ctx, id, []byte("hash-of-another-welcome-token-0000"), time.Now().Add(portal.WelcomeTTL),
+			store.Mail{}, store.Audit{Action: "user.invite_resend"}); err != nil {
+			t.Errorf("resend: %v", err)
+		}
+		err = s.ResendStaffInvitation(ctx, agent.ID, []byte("hash-of-a-third-welcome-token-00000"), time.Now(), store.Mail{}, store.Audit{})
+		if portal.ErrorMessage(err) != "catalog_admin.not_invited" {
+			t.Errorf("resend to an active agent: err = %v", err)
+		}
+		err = s.ResendStaffInvitation(ctx, customer.ID, []byte("hash-of-a-fourth-welcome-token-0000"), time.Now(), store.Mail{}, store.Audit{})
+		if portal.ErrorCode(err) != portal.ENOTFOUND {
+			t.Errorf("resend to a customer: err = %v", err)
+		}
 	})
 	if n := caActions(t, s); n["user.disable"] != 1 || n["user.enable"] != 1 || n["user.role"] != 2 {
 		t.Errorf("audit = %v", n)
