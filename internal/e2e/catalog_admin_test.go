@@ -131,6 +131,11 @@ func TestCatalogAdministration(t *testing.T) {
 				t.Errorf("after accepting the administrator is at %s, want /admin/terms", loc)
 			}
 			wantText(t, b, "#terms-2", L.T("catalog_admin.terms_current"))
+			// The text went through the preview's hidden fields unchanged.
+			if v, en, ja, err := in.Store.CurrentTerms(ctx); err != nil || v != 2 || en != "These are the revised terms.\n\nArticle 2 is new." ||
+				ja != "改定後の利用規約です。\n\n第2条を追加しました。" {
+				t.Errorf("published terms = %d %q %q, %v", v, en, ja, err)
+			}
 
 			// The customer accepts the new terms on their way in, and the
 			// create-case form offers the new product and problem.
