@@ -456,7 +456,8 @@ func TestCatalogAdmin_DisableAgent(t *testing.T) {
 
 	// Resending the invitation replaces the welcome link.
 	first := rtWait(t, w.in, "new@vendor.example", "Complete your registration")
-	rtContains(t, "the agents page", c.Get("/admin/agents").Body, fmt.Sprintf(`action="/admin/agents/%d/resend"`, invited.ID))
+	rtContains(t, "the agents page", c.Get("/admin/agents").Body, fmt.Sprintf(`action="/admin/agents/%d/resend"`, invited.ID),
+		fmt.Sprintf(`href="/admin/users/%d/password"`, invited.ID), fmt.Sprintf(`href="/admin/users/%d/password"`, w.agent.ID))
 	rtExpect(t, "POST resend", c.PostForm(fmt.Sprintf("/admin/agents/%d/resend", invited.ID), nil), 303, "/admin/agents")
 	second := w.in.Mail.WaitFor(t, "new@vendor.example", func(m mailtest.Mail) bool {
 		return m.Link("/welcome/") != "" && m.Link("/welcome/") != first.Link("/welcome/")
