@@ -57,7 +57,12 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID int64, codeHash stri
 			return err
 		}
 		used = true
-		return insertAudit(ctx, tx, Audit{ActorID: userID, TargetUserID: userID, Action: "mfa.recovery_code_used", IP: ip})
+		accountID, err := userAccountID(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, Audit{ActorID: userID, AccountID: accountID, TargetUserID: userID,
+			Action: "mfa.recovery_code_used", IP: ip})
 	})
 	return used, mapErr(err, "use recovery code")
 }
@@ -115,7 +120,10 @@ func (s *Store) EnrollMFA(ctx context.Context, userID int64, e Enrollment) error
 			return err
 		}
 		e.Audit.TargetUserID = userID
-		e.Audit.Detail = map[string]any{"method": e.Method}
+		if e.Audit.Detail == nil {
+			e.Audit.Detail = map[string]any{}
+		}
+		e.Audit.Detail["method"] = e.Method
 		if err := insertAudit(ctx, tx, e.Audit); err != nil {
 			return err
 		}

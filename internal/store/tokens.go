@@ -72,7 +72,11 @@ func (s *Store) CompleteWelcome(ctx context.Context, hash []byte, passwordHash s
 			WHERE id = $1`, userID, passwordHash, termsVersion); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, Audit{ActorID: userID, TargetUserID: userID, Action: "user.welcome", IP: ip,
+		accountID, err := userAccountID(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, Audit{ActorID: userID, AccountID: accountID, TargetUserID: userID, Action: "user.welcome", IP: ip,
 			Detail: map[string]any{"terms_version": termsVersion}})
 	})
 	return userID, mapErr(err, "complete welcome")
