@@ -117,7 +117,7 @@ func (c AuditCursor) String() string {
 // anything else.
 func ParseAuditCursor(s string) (c AuditCursor, ok bool) {
 	var us, id int64
-	if _, err := fmt.Sscanf(s, "%d-%d", &us, &id); err != nil || id <= 0 {
+	if _, err := fmt.Sscanf(s, "%d-%d", &us, &id); err != nil || id <= 0 || us < 0 {
 		return AuditCursor{}, false
 	}
 	c = AuditCursor{At: time.UnixMicro(us), ID: id}
