@@ -43,6 +43,7 @@ type auditOption struct {
 }
 
 type auditRow struct {
+	ID          int64
 	At          string
 	ISO         string
 	Actor       string
@@ -178,7 +179,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, path string, a
 	page.Rows = make([]auditRow, 0, len(entries))
 	for _, e := range entries {
 		page.Rows = append(page.Rows, auditRow{
-			At: l.DateTime(e.At, page.TZ), ISO: e.At.UTC().Format(time.RFC3339),
+			ID: e.ID, At: l.DateTime(e.At, page.TZ), ISO: e.At.UTC().Format(time.RFC3339),
 			Actor: e.ActorName, ActorEmail: e.ActorEmail,
 			ActionLabel: auditActionLabel(l, e.Action), ActionName: e.Action,
 			Org: e.AccountName, OrgID: e.AccountIdentifier,

@@ -3,12 +3,17 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"madoguchi/internal/app/apptest"
+	"madoguchi/internal/mail/mailtest"
 	"madoguchi/internal/portal"
 	"madoguchi/internal/store"
 )
@@ -335,4 +340,301 @@ func TestAudit_Coverage(t *testing.T) {
 	if last.Detail["case"] != cs.Number || last.Detail["to"] != "closed_by_customer" {
 		t.Errorf("case.close detail = %v", last.Detail)
 	}
+}
+
+var auRowRE = regexp.MustCompile(`<tr id="audit-(\d+)" data-action="([^"]+)"`)
+
+// auRows returns the ids and actions of the audit rows on a page, in order.
+func auRows(body string) (ids []int64, actions []string) {
+	for _, m := range auRowRE.FindAllStringSubmatch(body, -1) {
+		id, _ := strconv.ParseInt(m[1], 10, 64)
+		ids = append(ids, id)
+		actions = append(actions, m[2])
+	}
+	return ids, actions
+}
+
+var auNextRE = regexp.MustCompile(`<a href="([^"]+)" class="button button--secondary" rel="next">`)
+
+func TestAudit_Browse(t *testing.T) {
+	t.Parallel()
+	w := auNew(t)
+	in := w.in
+	ctx := context.Background()
+	alice := in.User(t, apptest.UserSpec{AccountID: w.acc.ID, Ready: true, Name: "Alice"})
+	globex := in.User(t, apptest.UserSpec{AccountID: w.other.ID, Ready: true, AccountAdmin: true, Name: "Globex Admin"})
+	bossJA := in.User(t, apptest.UserSpec{Role: portal.RoleAdmin, Ready: true, Language: "ja", OTP: portal.OTPApp})
+	boss := w.signedIn(t, w.boss, "192.0.2.1")
+	admin := w.signedIn(t, w.admin, "192.0.2.2")
+
+	// Entries at known times: 14:30 and 15:30 UTC on 20 November are either
+	// side of midnight in Tokyo, the administrators' zone.
+	late := time.Date(2026, 11, 20, 14, 30, 0, 0, time.UTC)
+	early := time.Date(2026, 11, 20, 15, 30, 0, 0, time.UTC)
+	insert := func(at time.Time, actor, account, target int64, action string, detail string) {
+		t.Helper()
+		if _, err := in.Store.Pool().Exec(ctx, `INSERT INTO audit_log (at, actor_id, account_id, target_user_id, action, ip, detail)
+			VALUES ($1, nullif($2, 0), nullif($3, 0), nullif($4, 0), $5, '203.0.113.9', $6)`,
+			at, actor, account, target, action, detail); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert(late, w.agent.ID, w.acc.ID, alice.ID, "mfa.reset", `{"reference": "CS0000042", "note": "lost phone", "by": "support"}`)
+	insert(early, globex.ID, w.other.ID, globex.ID, "contacts.disable", `{"status": "disabled"}`)
+	insert(early, 0, w.acc.ID, 0, "made.up_action", `{}`)
+
+	t.Run("Filters", func(t *testing.T) {
+		for _, tc := range []struct {
+			query string
+			want  []string
+		}{
+			{"action=mfa.reset", []string{"mfa.reset"}},
+			{"org=" + strings.ToLower(w.other.Identifier), []string{"contacts.disable"}},
+			{"actor=" + url.QueryEscape(strings.ToUpper(w.agent.Email)) + "&action=mfa.reset", []string{"mfa.reset"}},
+			{"target=" + url.QueryEscape(alice.Email), []string{"mfa.reset"}},
+			{"from=2026-11-21&to=2026-11-21", []string{"made.up_action", "contacts.disable"}},
+			{"from=2026-11-20&to=2026-11-20", []string{"mfa.reset"}},
+			{"org=" + w.acc.Identifier + "&from=2026-11-01&to=2026-11-20", []string{"mfa.reset"}},
+		} {
+			r := boss.Get("/admin/audit?" + tc.query)
+			rtExpect(t, "GET /admin/audit?"+tc.query, r, 200, "")
+			if _, got := auRows(r.Body); !slices.Equal(got, tc.want) {
+				t.Errorf("?%s shows %v, want %v", tc.query, got, tc.want)
+			}
+		}
+	})
+
+	t.Run("Rows", func(t *testing.T) {
+		r := boss.Get("/admin/audit?from=2026-11-20&to=2026-11-21")
+		rtContains(t, "the audit page", r.Body,
+			rtText("en", "audit.action.mfa_reset"), "made.up_action", // unknown names show raw
+			"20 Nov 2026 23:30", "21 Nov 2026 00:30", // Tokyo time
+			`<a href="/cases/CS0000042">CS0000042</a>`, "lost phone", rtText("en", "audit.value.support"),
+			"Agent Sato", w.agent.Email, alice.Email, w.acc.Identifier, "203.0.113.9",
+			`<optgroup label="`+rtText("en", "audit.group.mfa")+`">`, `<option value="mfa.reset">`)
+		c := w.signedIn(t, bossJA, "192.0.2.3")
+		r = c.Get("/admin/audit?action=mfa.reset")
+		rtContains(t, "the Japanese audit page", r.Body, rtText("ja", "audit.action.mfa_reset"), "2026年11月20日 23:30",
+			rtText("ja", "audit.detail.reference"), `<option value="mfa.reset" selected>`)
+	})
+
+	t.Run("Invalid", func(t *testing.T) {
+		r := boss.Get("/admin/audit?org=NOPE&actor=ghost%40example.test&from=21-11-2026&action=mfa.reset")
+		rtExpect(t, "GET /admin/audit with bad filters", r, 422, "")
+		rtContains(t, "the 422 page", r.Body, rtText("en", "audit.org_unknown"), rtText("en", "audit.user_unknown"),
+			rtText("en", "audit.date_invalid"), `value="NOPE"`, `value="ghost@example.test"`, `id="e-org"`,
+			`<option value="mfa.reset" selected>`)
+		r = boss.Get("/admin/audit?from=2026-11-21&to=2026-11-20")
+		rtExpect(t, "GET /admin/audit with reversed dates", r, 422, "")
+		rtContains(t, "the 422 page", r.Body, rtText("en", "audit.date_order"))
+		rtExpect(t, "GET /admin/audit with a forged cursor", boss.Get("/admin/audit?after=x"), 422, "")
+	})
+
+	t.Run("Paging", func(t *testing.T) {
+		for i := range 120 {
+			insert(late.Add(-time.Duration(i%7)*time.Minute), 0, w.acc.ID, 0, "paging.test", `{}`)
+		}
+		var ids []int64
+		path := "/admin/audit?action=paging.test"
+		for pages := 0; path != ""; pages++ {
+			if pages > 5 {
+				t.Fatal("too many pages")
+			}
+			r := boss.Get(path)
+			rtExpect(t, "GET "+path, r, 200, "")
+			got, _ := auRows(r.Body)
+			if len(got) > 50 {
+				t.Fatalf("a page shows %d rows", len(got))
+			}
+			ids = append(ids, got...)
+			path = ""
+			if m := auNextRE.FindStringSubmatch(r.Body); m != nil {
+				path = html.UnescapeString(m[1])
+				if !strings.Contains(path, "action=paging.test") || !strings.Contains(path, "after=") {
+					t.Errorf("next link %q loses the filter", path)
+				}
+			}
+		}
+		var want []int64
+		if err := in.Store.Pool().QueryRow(ctx, `SELECT array_agg(id ORDER BY at DESC, id DESC) FROM audit_log
+			WHERE action = 'paging.test'`).Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids, want) {
+			t.Errorf("pages showed %d entries %v, want %d in keyset order", len(ids), ids, len(want))
+		}
+	})
+
+	t.Run("AccountAdmin", func(t *testing.T) {
+		r := admin.Get("/account/audit?org=" + w.other.Identifier)
+		rtExpect(t, "GET /account/audit", r, 200, "")
+		_, actions := auRows(r.Body)
+		if slices.Contains(actions, "contacts.disable") || !slices.Contains(actions, "mfa.reset") {
+			t.Errorf("an account administrator sees %v", actions)
+		}
+		if strings.Contains(r.Body, `name="org"`) {
+			t.Error("the account's log offers the organization filter")
+		}
+		ids, _ := auRows(r.Body)
+		for _, id := range ids {
+			var acc *int64
+			if err := in.Store.Pool().QueryRow(ctx, `SELECT account_id FROM audit_log WHERE id = $1`, id).Scan(&acc); err != nil {
+				t.Fatal(err)
+			}
+			if acc == nil || *acc != w.acc.ID {
+				t.Errorf("entry %d of another organization shown", id)
+			}
+		}
+		r = admin.Get("/account/audit?action=mfa.reset&target=" + url.QueryEscape(alice.Email))
+		if _, got := auRows(r.Body); !slices.Equal(got, []string{"mfa.reset"}) {
+			t.Errorf("filtered account log shows %v", got)
+		}
+		// Globex's administrator does not see Acme's entries.
+		g := w.signedIn(t, globex, "192.0.2.4")
+		if _, got := auRows(g.Get("/account/audit?action=mfa.reset").Body); len(got) != 0 {
+			t.Errorf("another organization's administrator sees %v", got)
+		}
+	})
+}
+
+func TestAgentUsers_ResetMFA(t *testing.T) {
+	t.Parallel()
+	w := auNew(t)
+	in := w.in
+	ctx := context.Background()
+	erin := in.User(t, apptest.UserSpec{AccountID: w.acc.ID, Ready: true, Name: "山田 恵梨", Language: "ja",
+		OTP: portal.OTPApp, Email: "erin.yamada@acme.example"})
+	stranger := in.User(t, apptest.UserSpec{AccountID: w.other.ID, Ready: true, Name: "Globex Gil"})
+	invited, err := in.Store.Invite(ctx, store.NewUser{AccountID: w.acc.ID, Email: "ivy@acme.example", Name: "Ivy",
+		Role: portal.RoleCustomer}, []byte("hash-of-ivy"), time.Now().Add(time.Hour), store.Mail{To: "ivy@acme.example",
+		Subject: "invite", Text: "invite"}, store.Audit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, _, err := in.Store.CreateCase(ctx, store.NewCase{AccountID: w.acc.ID, OpenedBy: erin.ID, HelpType: portal.HelpPortal,
+		Priority: portal.DefaultPriority, Subject: "Lost phone", Description: "I lost my phone."}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, _, err := in.Store.CreateCase(ctx, store.NewCase{AccountID: w.other.ID, OpenedBy: stranger.ID, HelpType: portal.HelpPortal,
+		Priority: portal.DefaultPriority, Subject: "Other", Description: "Other."}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	erinC := w.signedIn(t, erin, "192.0.2.10")
+	agent := w.signedIn(t, w.agent, "192.0.2.11")
+	userPath := fmt.Sprintf("/agent/users/%d", erin.ID)
+
+	t.Run("Search", func(t *testing.T) {
+		for _, tc := range []struct {
+			q          string
+			has, hasNt []string
+		}{
+			{"erin.yam", []string{erin.Email, `href="` + userPath + `"`, w.acc.Identifier}, []string{stranger.Email}},
+			{"山田", []string{erin.Email}, []string{w.agent.Email}},
+			{strings.ToLower(w.other.Identifier), []string{stranger.Email}, []string{erin.Email}},
+			{"Agent Sato", []string{rtText("en", "agent_users.none")}, []string{w.agent.Email}},
+		} {
+			r := agent.Get("/agent/users?q=" + url.QueryEscape(tc.q))
+			rtExpect(t, "GET /agent/users?q="+tc.q, r, 200, "")
+			rtContains(t, "search "+tc.q, r.Body, tc.has...)
+			for _, no := range tc.hasNt {
+				if strings.Contains(r.Body, no) {
+					t.Errorf("search %q shows %q", tc.q, no)
+				}
+			}
+		}
+	})
+
+	t.Run("Show", func(t *testing.T) {
+		r := agent.Get(userPath)
+		rtExpect(t, "GET "+userPath, r, 200, "")
+		rtContains(t, "the contact's page", r.Body, erin.Name, erin.Email, w.acc.Name, w.acc.Identifier,
+			rtText("en", "contacts.status_active"), rtText("en", "register.otp_app"),
+			rtBundle().Localizer("en").DateTime(*erin.MFAEnrolledAt, "Asia/Tokyo"),
+			rtText("en", "audit.action.login_otp_success"), "192.0.2.10",
+			`action="`+userPath+`/reset-mfa"`, `name="reference"`, `name="note"`)
+	})
+
+	t.Run("Invalid", func(t *testing.T) {
+		before := auLastID(t, in)
+		for _, tc := range []struct {
+			ref, note, msg string
+		}{
+			{"", "kept note", "agent_users.reference_required"},
+			{theirs.Number, "", "agent_users.reference_case_unknown"}, // another organization's case
+			{"CS9999999", "", "agent_users.reference_case_unknown"},
+			{strings.Repeat("x", 201), "", "agent_users.reference_invalid"},
+			{"REQ-1", strings.Repeat("長", 1001), "agent_users.note_too_long"},
+		} {
+			r := agent.PostForm(userPath+"/reset-mfa", url.Values{"reference": {tc.ref}, "note": {tc.note}})
+			rtExpect(t, "POST reset-mfa "+tc.msg, r, 422, "")
+			rtContains(t, "the 422 page", r.Body, rtText("en", tc.msg), `value="`+tc.ref+`"`, tc.note)
+		}
+		r := agent.PostForm(fmt.Sprintf("/agent/users/%d/reset-mfa", invited), url.Values{"reference": {"REQ-1"}})
+		rtExpect(t, "POST reset-mfa of an invited contact", r, 422, "")
+		rtContains(t, "the 422 page", r.Body, rtText("en", "agent_users.invited"))
+		auExpect(t, in, "refused resets", before, "")
+		if u, _ := in.Store.UserByID(ctx, erin.ID); !u.MFAEnrolled() {
+			t.Fatal("a refused reset removed the factor")
+		}
+	})
+
+	t.Run("Reset", func(t *testing.T) {
+		seen := siSeen(in)
+		before := auLastID(t, in)
+		agent.Header.Set("X-Forwarded-For", "198.51.100.77")
+		// A case number typed with the IME on is still the case.
+		typed := "ｃｓ" + strings.TrimPrefix(mine.Number, "CS")
+		r := agent.PostForm(userPath+"/reset-mfa", url.Values{"reference": {typed}, "note": {"電話で本人確認済み"}})
+		rtExpect(t, "POST reset-mfa", r, 303, userPath)
+		page := agent.Get(userPath)
+		rtContains(t, "the page after the reset", page.Body, rtText("en", "agent_users.reset_done"),
+			rtText("en", "agent_users.not_enrolled"), rtText("en", "audit.action.mfa_reset"))
+
+		entries := auExpect(t, in, "the reset", before, "198.51.100.77", auWant{"mfa.reset", w.agent.ID, w.acc.ID, erin.ID})
+		if len(entries) == 1 {
+			d := entries[0].Detail
+			if d["reference"] != mine.Number || d["note"] != "電話で本人確認済み" || d["by"] != "support" {
+				t.Errorf("detail = %v", d)
+			}
+		}
+
+		m := siWaitMail(t, in, erin.Email, seen, func(m mailtest.Mail) bool {
+			return m.Subject == rtBundle().Localizer("ja").T("mfa_reset_support_mail.subject")
+		})
+		ja := rtBundle().Localizer("ja")
+		for _, want := range []string{erin.Name, "Agent Sato", mine.Number, in.URL + "/login", ja.T("mfa_reset_support_mail.not_you"),
+			ja.T("mfa_reset_support_mail.next")} {
+			if !strings.Contains(m.Text, want) {
+				t.Errorf("the mail lacks %q:\n%s", want, m.Text)
+			}
+		}
+
+		// Her sessions ended, and she pairs a factor again at sign-in.
+		rtExpect(t, "GET /cases in her old session", erinC.Get("/cases"), 303, "/login?next="+url.QueryEscape("/cases"))
+		c := in.Client(t)
+		rtExpect(t, "POST /login", c.PostForm("/login", url.Values{"email": {erin.Email}, "password": {erin.Password}}), 303, "/mfa/setup")
+		u, err := in.Store.UserByID(ctx, erin.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.MFAEnrolled() || u.TOTPSecret != "" || u.OTPMethod != portal.OTPApp {
+			t.Errorf("after the reset: enrolled %v, method %q", u.MFAEnrolled(), u.OTPMethod)
+		}
+		if n, _ := in.Store.RecoveryCodesLeft(ctx, erin.ID); n != 0 {
+			t.Errorf("%d recovery codes left after the reset", n)
+		}
+		if page := c.Get("/mfa/setup"); apptest.TOTPSecretOf(page.Body) == "" {
+			t.Error("the pairing page shows no new secret")
+		}
+	})
+
+	t.Run("RateLimit", func(t *testing.T) {
+		var last *apptest.Response
+		for range 21 {
+			last = agent.PostForm(userPath+"/reset-mfa", url.Values{"reference": {""}})
+		}
+		rtExpect(t, "the 21st reset in an hour", last, 429, "")
+	})
 }
