@@ -111,6 +111,12 @@ func auditValue(l *i18n.Localizer, key string, v any) string {
 	case nil:
 		return ""
 	case string:
+		if key == "from" || key == "to" {
+			// A case's sub-statuses, named as the case page names them.
+			if k := "substatus." + v; l.T(k) != k {
+				return l.T(k)
+			}
+		}
 		if key == "by" || key == "method" || key == "previous" || key == "next_step" {
 			// Short codes with labels of their own.
 			if k := "audit.value." + v; l.T(k) != k {
