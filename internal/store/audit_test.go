@@ -255,3 +255,49 @@ func TestStore_SearchContacts(t *testing.T) {
 		t.Errorf("limit 1 gave %d", len(got))
 	}
 }
+
+// A counted sign-in failure and its audit entry are one change.
+func TestStore_FailureAudits(t *testing.T) {
+	t.Parallel()
+	s := storetest.New(t)
+	ctx := context.Background()
+	acc := siAccount(t, s, true)
+	u := siUser(t, s, acc.ID, portal.OTPEmail)
+	never := func(int) time.Duration { return 0 }
+	for range 2 {
+		if _, err := s.RecordLoginFailure(ctx, u.Email, never, store.Audit{AccountID: acc.ID, TargetUserID: u.ID,
+			Action: "login.failure", IP: "192.0.2.1", Detail: map[string]any{"email": u.Email}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.RecordOTPFailure(ctx, u.ID, never, store.Audit{ActorID: u.ID, AccountID: acc.ID, TargetUserID: u.ID,
+		Action: "login.otp_failure", IP: "192.0.2.2"}); err != nil {
+		t.Fatal(err)
+	}
+	// Without an entry the counters work as before.
+	if _, _, err := s.RecordOTPFailure(ctx, u.ID, never); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AuditEntries(ctx, store.AuditFilter{TargetUserID: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d entries, want 3: %+v", len(got), got)
+	}
+	if e := got[0]; e.Action != "login.otp_failure" || e.Detail["failures"] != float64(1) || e.IP != "192.0.2.2" {
+		t.Errorf("otp failure entry = %+v", e)
+	}
+	if e := got[1]; e.Action != "login.failure" || e.Detail["failures"] != float64(2) || e.Detail["email"] != u.Email {
+		t.Errorf("second password failure entry = %+v", e)
+	}
+
+	// A failing entry undoes the count: both or neither.
+	bad := store.Audit{ActorID: 999999, Action: "login.otp_failure"} // no such user: the insert fails
+	if _, _, err := s.RecordOTPFailure(ctx, u.ID, never, bad); err == nil {
+		t.Fatal("an entry naming no user was written")
+	}
+	if fresh, _ := s.UserByID(ctx, u.ID); fresh.OTPFailures != 2 {
+		t.Errorf("otp failures = %d after a refused entry, want 2", fresh.OTPFailures)
+	}
+}
