@@ -276,6 +276,22 @@ func TestAudit_Coverage(t *testing.T) {
 	act("a recovery code", halC, post("/login/otp", url.Values{"code": {hal.RecoveryCodes[0]}}, 303),
 		auWant{"login.otp_success", hal.ID, acc, hal.ID}, auWant{"mfa.recovery_code_used", hal.ID, acc, hal.ID})
 
+	// Passwords: changed, forgotten (by anyone who types the address) and
+	// reset from the link.
+	newPassword := hal.Password + " and more"
+	act("changing the password", halC, post("/password/change", url.Values{"current_password": {hal.Password},
+		"new_password": {newPassword}, "confirm_password": {newPassword}}, 303),
+		auWant{"password.change", hal.ID, acc, hal.ID})
+	hal.Password = newPassword
+	var resetLink string
+	act("asking for a reset link", in.Client(t), func(c *apptest.Client) { resetLink = siResetLink(t, in, c, hal.Email) },
+		auWant{"password.forgot", 0, acc, hal.ID})
+	act("asking for an unknown address's link", in.Client(t), post("/password/forgot",
+		url.Values{"email": {"ghost@acme.example"}}, 303))
+	hal.Password += " reset"
+	act("resetting from the link", in.Client(t), post(siPath(t, resetLink), url.Values{"new_password": {hal.Password},
+		"confirm_password": {hal.Password}}, 303), auWant{"password.reset", hal.ID, acc, hal.ID})
+
 	// Second-factor changes.
 	gusC = in.Client(t)
 	rtExpect(t, "POST /login (gus)", gusC.PostForm("/login", url.Values{"email": {gus.Email}, "password": {gus.Password}}), 303, "/login/otp")
