@@ -57,7 +57,9 @@ func (s *Server) agentUsers(w http.ResponseWriter, r *http.Request) error {
 	}
 	page := agentUsersPage{Base: s.base(r), Query: q, Searched: q != ""}
 	if q != "" {
-		users, err := s.store.SearchContacts(r.Context(), q, agentUserMatches+1)
+		users, err := s.store.SearchContacts(r.Context(), store.ContactSearch{
+			EmailPrefix: norm.Email(q), Name: q, Identifier: norm.Identifier(q),
+		}, agentUserMatches+1)
 		if err != nil {
 			return err
 		}

@@ -548,6 +548,7 @@ func TestAgentUsers_ResetMFA(t *testing.T) {
 		}{
 			{"erin.yam", []string{erin.Email, `href="` + userPath + `"`, w.acc.Identifier}, []string{stranger.Email}},
 			{"山田", []string{erin.Email}, []string{w.agent.Email}},
+			{"ＥＲＩＮ．ｙａｍ", []string{erin.Email}, nil}, // typed with the IME on
 			{strings.ToLower(w.other.Identifier), []string{stranger.Email}, []string{erin.Email}},
 			{"Agent Sato", []string{rtText("en", "agent_users.none")}, []string{w.agent.Email}},
 		} {

@@ -199,24 +199,34 @@ func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 // maxContactMatches bounds a contact search.
 const maxContactMatches = 50
 
+// ContactSearch is what an agent typed to find a contact, normalized for
+// each way it may match.
+type ContactSearch struct {
+	EmailPrefix string // the start of an address (normalized as addresses are)
+	Name        string // part of a name, as typed
+	Identifier  string // an organization's customer identifier (normalized)
+}
+
 // SearchContacts finds customer contacts (never staff) whose address starts
-// with q, whose name contains q, or whose organization's identifier is q;
-// at most limit (≤ 50), by name.
-func (s *Store) SearchContacts(ctx context.Context, q string, limit int) ([]*portal.User, error) {
-	q = strings.TrimSpace(q)
-	if q == "" {
+// with q.EmailPrefix, whose name contains q.Name (case-insensitively), or
+// whose organization's identifier is q.Identifier; at most limit (≤ 50), by
+// name. Customers number in the thousands, not millions: the name match is
+// a scan of their rows, the others use indexes.
+func (s *Store) SearchContacts(ctx context.Context, q ContactSearch, limit int) ([]*portal.User, error) {
+	if q.EmailPrefix == "" && q.Name == "" && q.Identifier == "" {
 		return nil, nil
 	}
 	if limit <= 0 || limit > maxContactMatches {
 		limit = maxContactMatches
 	}
-	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q))
+	escape := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+userFrom+`
 		WHERE u.role = 'customer' AND (
-			lower(u.email) LIKE $1 || '%'
-			OR lower(u.name) LIKE '%' || $1 || '%'
-			OR u.account_id = (SELECT id FROM accounts WHERE identifier = upper($2)))
-		ORDER BY u.name, u.id LIMIT $3`, like, q, limit)
+			($1 <> '' AND lower(u.email) LIKE $1 || '%')
+			OR ($2 <> '' AND lower(u.name) LIKE '%' || $2 || '%')
+			OR u.account_id = (SELECT id FROM accounts WHERE identifier = $3))
+		ORDER BY u.name, u.id LIMIT $4`,
+		escape.Replace(strings.ToLower(q.EmailPrefix)), escape.Replace(strings.ToLower(q.Name)), q.Identifier, limit)
 	if err != nil {
 		return nil, mapErr(err, "search contacts")
 	}
