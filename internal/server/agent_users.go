@@ -82,20 +82,18 @@ func (s *Server) agentUsers(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "agent_users", page)
 }
 
-// fillOrgIDs adds each row's organization identifier, reading each
-// organization once.
+// fillOrgIDs adds each row's organization identifier.
 func (s *Server) fillOrgIDs(r *http.Request, rows []agentUserRow, users []*portal.User) error {
-	ids := map[int64]string{}
+	ids := make([]int64, 0, len(users))
+	for _, u := range users {
+		ids = append(ids, u.AccountID)
+	}
+	identifiers, err := s.store.AccountIdentifiers(r.Context(), ids)
+	if err != nil {
+		return err
+	}
 	for i, u := range users {
-		id, ok := ids[u.AccountID]
-		if !ok {
-			acc, err := s.store.AccountByID(r.Context(), u.AccountID)
-			if err != nil {
-				return err
-			}
-			id, ids[u.AccountID] = acc.Identifier, acc.Identifier
-		}
-		rows[i].OrgID = id
+		rows[i].OrgID = identifiers[u.AccountID]
 	}
 	return nil
 }

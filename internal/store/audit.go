@@ -233,3 +233,23 @@ func (s *Store) SearchContacts(ctx context.Context, q ContactSearch, limit int) 
 	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*portal.User, error) { return scanUser(r) })
 	return users, mapErr(err, "search contacts")
 }
+
+// AccountIdentifiers returns the customer identifiers of the accounts ids,
+// by id, in one query.
+func (s *Store) AccountIdentifiers(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, identifier FROM accounts WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, mapErr(err, "account identifiers")
+	}
+	var id int64
+	var identifier string
+	_, err = pgx.ForEachRow(rows, []any{&id, &identifier}, func() error {
+		out[id] = identifier
+		return nil
+	})
+	return out, mapErr(err, "account identifiers")
+}
