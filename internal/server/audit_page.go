@@ -114,6 +114,11 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, path string, a
 			continue
 		}
 		u, err := s.store.UserByEmail(ctx, v)
+		if err == nil && accountID != 0 && u.AccountID != 0 && u.AccountID != accountID {
+			// Another organization's contact is nobody to an account
+			// administrator: the filter must not confirm who is registered.
+			err = notFound()
+		}
 		switch {
 		case portal.ErrorCode(err) == portal.ENOTFOUND:
 			form.Errors.Add(f.name, "audit.user_unknown")

@@ -505,6 +505,11 @@ func TestAudit_Browse(t *testing.T) {
 		if _, got := auRows(r.Body); !slices.Equal(got, []string{"mfa.reset"}) {
 			t.Errorf("filtered account log shows %v", got)
 		}
+		// Another organization's contact is unknown here, as is a made-up
+		// address: the filter does not tell who is registered elsewhere.
+		r = admin.Get("/account/audit?target=" + url.QueryEscape(globex.Email))
+		rtExpect(t, "GET /account/audit?target=<another organization's contact>", r, 422, "")
+		rtContains(t, "the 422 page", r.Body, rtText("en", "audit.user_unknown"))
 		// Globex's administrator does not see Acme's entries.
 		g := w.signedIn(t, globex, "192.0.2.4")
 		if _, got := auRows(g.Get("/account/audit?action=mfa.reset").Body); len(got) != 0 {
