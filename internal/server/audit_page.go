@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -205,6 +206,12 @@ func auditOptions(r *http.Request, selected string) []auditOptionGroup {
 			og.Options = append(og.Options, auditOption{Value: a, Label: auditActionLabel(l, a), Selected: a == selected})
 		}
 		groups = append(groups, og)
+	}
+	if selected != "" && !slices.ContainsFunc(auditGroups, func(g auditGroup) bool { return slices.Contains(g.Actions, selected) }) {
+		// An action the list does not know (a link from elsewhere, a newer
+		// area's action) stays chosen, so the form shows the filter in force.
+		groups = append(groups, auditOptionGroup{Label: l.T("audit.group.unlisted"),
+			Options: []auditOption{{Value: selected, Label: auditActionLabel(l, selected), Selected: true}}})
 	}
 	return groups
 }

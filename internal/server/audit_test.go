@@ -459,6 +459,7 @@ func TestAudit_Browse(t *testing.T) {
 			r := boss.Get(path)
 			rtExpect(t, "GET "+path, r, 200, "")
 			got, _ := auRows(r.Body)
+			rtContains(t, "a page of an unlisted action", r.Body, `<option value="paging.test" selected>paging.test</option>`)
 			if len(got) > 50 {
 				t.Fatalf("a page shows %d rows", len(got))
 			}
