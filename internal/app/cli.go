@@ -158,7 +158,7 @@ func (a *App) userPassword(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := st.SetPassword(ctx, u.ID, hash, true, store.Audit{Action: "password.cli_reset"}); err != nil {
+	if err := st.SetPassword(ctx, u.ID, hash, true, store.Audit{AccountID: u.AccountID, Action: "password.cli_reset", IP: "cli"}); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout(), "new temporary password for %s (their sessions have ended):\n", u.Email)

@@ -94,7 +94,9 @@ func (s *Server) contactResetMFA(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = s.store.ResetMFA(r.Context(), u.ID, mail, s.contactAudit(r, "mfa.reset"))
+	audit := s.contactAudit(r, "mfa.reset")
+	audit.Detail = map[string]any{"by": "account_admin"}
+	err = s.store.ResetMFA(r.Context(), u.ID, mail, audit)
 	return s.contactDone(w, r, err, "contacts.mfa_reset_flash")
 }
 

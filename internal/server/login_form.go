@@ -156,16 +156,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, form Form, next, email string, u *portal.User) error {
 	ctx := r.Context()
 	rc := reqCtx(r)
-	until, err := s.store.RecordLoginFailure(ctx, email, auth.PasswordLockout)
-	if err != nil {
-		return err
-	}
 	audit := store.Audit{Action: "login.failure", IP: rc.IP, Detail: map[string]any{"email": email}}
 	if u != nil {
 		audit.TargetUserID = u.ID
 		audit.AccountID = u.AccountID
 	}
-	if err := s.store.Record(ctx, audit); err != nil {
+	until, err := s.store.RecordLoginFailure(ctx, email, auth.PasswordLockout, audit)
+	if err != nil {
 		return err
 	}
 	if !until.IsZero() {

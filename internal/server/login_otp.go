@@ -96,12 +96,9 @@ func (s *Server) otpSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
-		failures, until, err := s.store.RecordOTPFailure(ctx, u.ID, auth.OTPLockout)
+		failures, until, err := s.store.RecordOTPFailure(ctx, u.ID, auth.OTPLockout, store.Audit{ActorID: u.ID,
+			AccountID: u.AccountID, TargetUserID: u.ID, Action: "login.otp_failure", IP: rc.IP})
 		if err != nil {
-			return err
-		}
-		if err := s.store.Record(ctx, store.Audit{ActorID: u.ID, AccountID: u.AccountID, TargetUserID: u.ID,
-			Action: "login.otp_failure", IP: rc.IP, Detail: map[string]any{"failures": failures}}); err != nil {
 			return err
 		}
 		form.Errors.Add("code", "otp.invalid")

@@ -188,6 +188,12 @@ func (s *Server) mfaSetup(w http.ResponseWriter, r *http.Request) error {
 
 	e := store.Enrollment{Method: method,
 		Audit: store.Audit{ActorID: u.ID, AccountID: u.AccountID, Action: "mfa.enroll", IP: rc.IP}}
+	if switching {
+		// Replacing a paired factor is its own act in the audit log: the
+		// previous method is what an investigator asks about.
+		e.Audit.Action = "mfa.method_change"
+		e.Audit.Detail = map[string]any{"previous": string(u.OTPMethod)}
+	}
 	switch method {
 	case portal.OTPApp:
 		secret, err := s.pendingSecret(r, false)

@@ -56,11 +56,8 @@ func (s *Server) passwordForgot(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		if err := s.store.CreateResetToken(ctx, u.ID, hash, s.now().Add(portal.ResetTTL), mail); err != nil {
-			return err
-		}
-		if err := s.store.Record(ctx, store.Audit{ActorID: u.ID, AccountID: u.AccountID, TargetUserID: u.ID,
-			Action: "password.forgot", IP: rc.IP}); err != nil {
+		if err := s.store.CreateResetToken(ctx, u.ID, hash, s.now().Add(portal.ResetTTL), mail, store.Audit{
+			AccountID: u.AccountID, TargetUserID: u.ID, Action: "password.forgot", IP: rc.IP}); err != nil {
 			return err
 		}
 	}

@@ -57,7 +57,12 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID int64, codeHash stri
 			return err
 		}
 		used = true
-		return insertAudit(ctx, tx, Audit{ActorID: userID, TargetUserID: userID, Action: "mfa.recovery_code_used", IP: ip})
+		accountID, err := userAccountID(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, Audit{ActorID: userID, AccountID: accountID, TargetUserID: userID,
+			Action: "mfa.recovery_code_used", IP: ip})
 	})
 	return used, mapErr(err, "use recovery code")
 }
@@ -115,7 +120,10 @@ func (s *Store) EnrollMFA(ctx context.Context, userID int64, e Enrollment) error
 			return err
 		}
 		e.Audit.TargetUserID = userID
-		e.Audit.Detail = map[string]any{"method": e.Method}
+		if e.Audit.Detail == nil {
+			e.Audit.Detail = map[string]any{}
+		}
+		e.Audit.Detail["method"] = e.Method
 		if err := insertAudit(ctx, tx, e.Audit); err != nil {
 			return err
 		}
@@ -180,8 +188,10 @@ func (s *Store) DisableMFA(ctx context.Context, userID int64, mail Mail, audit A
 }
 
 // RecordOTPFailure counts a wrong second-factor code and sets the lockout
-// that lockout(failures) gives; it returns the new count and lock end.
-func (s *Store) RecordOTPFailure(ctx context.Context, userID int64, lockout func(failures int) time.Duration) (int, *time.Time, error) {
+// that lockout(failures) gives; it returns the new count and lock end. The
+// audit entries given are written in the same transaction, with the count
+// added to their detail.
+func (s *Store) RecordOTPFailure(ctx context.Context, userID int64, lockout func(failures int) time.Duration, audits ...Audit) (int, *time.Time, error) {
 	var failures int
 	var until *time.Time
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -192,10 +202,11 @@ func (s *Store) RecordOTPFailure(ctx context.Context, userID int64, lockout func
 		if d := lockout(failures); d > 0 {
 			t := s.now().Add(d)
 			until = &t
-			_, err := tx.Exec(ctx, `UPDATE users SET otp_locked_until = $2 WHERE id = $1`, userID, t)
-			return err
+			if _, err := tx.Exec(ctx, `UPDATE users SET otp_locked_until = $2 WHERE id = $1`, userID, t); err != nil {
+				return err
+			}
 		}
-		return nil
+		return insertFailureAudits(ctx, tx, failures, audits)
 	})
 	return failures, until, mapErr(err, "record otp failure")
 }

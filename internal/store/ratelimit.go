@@ -45,24 +45,47 @@ func (s *Store) LoginLockedUntil(ctx context.Context, key string) (time.Time, er
 }
 
 // RecordLoginFailure counts a failed password for key and locks it for
-// lockout(failures).
-func (s *Store) RecordLoginFailure(ctx context.Context, key string, lockout func(failures int) time.Duration) (time.Time, error) {
-	var failures int
-	err := s.pool.QueryRow(ctx, `INSERT INTO login_failures (key, failures, updated_at) VALUES ($1, 1, $2)
-		ON CONFLICT (key) DO UPDATE SET failures = CASE
-			WHEN login_failures.updated_at < $2 - interval '24 hours' THEN 1
-			ELSE login_failures.failures + 1 END, updated_at = $2
-		RETURNING failures`, key, s.now()).Scan(&failures)
+// lockout(failures). The audit entries given are written in the same
+// transaction, with the count added to their detail.
+func (s *Store) RecordLoginFailure(ctx context.Context, key string, lockout func(failures int) time.Duration, audits ...Audit) (time.Time, error) {
+	var until time.Time
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var failures int
+		if err := tx.QueryRow(ctx, `INSERT INTO login_failures (key, failures, updated_at) VALUES ($1, 1, $2)
+			ON CONFLICT (key) DO UPDATE SET failures = CASE
+				WHEN login_failures.updated_at < $2 - interval '24 hours' THEN 1
+				ELSE login_failures.failures + 1 END, updated_at = $2
+			RETURNING failures`, key, s.now()).Scan(&failures); err != nil {
+			return err
+		}
+		if d := lockout(failures); d > 0 {
+			until = s.now().Add(d)
+			if _, err := tx.Exec(ctx, `UPDATE login_failures SET locked_until = $2 WHERE key = $1`, key, until); err != nil {
+				return err
+			}
+		}
+		return insertFailureAudits(ctx, tx, failures, audits)
+	})
 	if err != nil {
 		return time.Time{}, mapErr(err, "record login failure")
 	}
-	d := lockout(failures)
-	if d <= 0 {
-		return time.Time{}, nil
+	return until, nil
+}
+
+// insertFailureAudits writes the entries of a counted failure, each with
+// the count in its detail.
+func insertFailureAudits(ctx context.Context, tx pgx.Tx, failures int, audits []Audit) error {
+	for _, a := range audits {
+		detail := map[string]any{"failures": failures}
+		for k, v := range a.Detail {
+			detail[k] = v
+		}
+		a.Detail = detail
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
 	}
-	until := s.now().Add(d)
-	_, err = s.pool.Exec(ctx, `UPDATE login_failures SET locked_until = $2 WHERE key = $1`, key, until)
-	return until, mapErr(err, "record login failure")
+	return nil
 }
 
 // ClearLoginFailures forgets failures for key after a correct password.

@@ -51,7 +51,12 @@ func (s *Store) ResetPassword(ctx context.Context, tokenHash []byte, passwordHas
 			WHERE key = (SELECT lower(email) FROM users WHERE id = $1)`, userID); err != nil {
 			return err
 		}
-		if err := insertAudit(ctx, tx, Audit{ActorID: userID, TargetUserID: userID, Action: "password.reset", IP: ip}); err != nil {
+		accountID, err := userAccountID(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, tx, Audit{ActorID: userID, AccountID: accountID, TargetUserID: userID,
+			Action: "password.reset", IP: ip}); err != nil {
 			return err
 		}
 		return s.insertOutbox(ctx, tx, mails...)

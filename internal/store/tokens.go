@@ -72,17 +72,27 @@ func (s *Store) CompleteWelcome(ctx context.Context, hash []byte, passwordHash s
 			WHERE id = $1`, userID, passwordHash, termsVersion); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, Audit{ActorID: userID, TargetUserID: userID, Action: "user.welcome", IP: ip,
+		accountID, err := userAccountID(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, Audit{ActorID: userID, AccountID: accountID, TargetUserID: userID, Action: "user.welcome", IP: ip,
 			Detail: map[string]any{"terms_version": termsVersion}})
 	})
 	return userID, mapErr(err, "complete welcome")
 }
 
-// CreateResetToken stores a password-reset link for userID and its mail.
-func (s *Store) CreateResetToken(ctx context.Context, userID int64, hash []byte, expires time.Time, mail Mail) error {
+// CreateResetToken stores a password-reset link for userID and its mail,
+// and the audit entries given.
+func (s *Store) CreateResetToken(ctx context.Context, userID int64, hash []byte, expires time.Time, mail Mail, audits ...Audit) error {
 	return mapErr(s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := insertToken(ctx, tx, userID, portal.TokenReset, hash, expires); err != nil {
 			return err
+		}
+		for _, a := range audits {
+			if err := insertAudit(ctx, tx, a); err != nil {
+				return err
+			}
 		}
 		return s.insertOutbox(ctx, tx, mail)
 	}), "create reset token")
