@@ -57,7 +57,7 @@ func (s *Server) renderAdminAccounts(w http.ResponseWriter, r *http.Request, sta
 	if utf8.RuneCountInString(search) > adminSearchMax {
 		search = string([]rune(search)[:adminSearchMax])
 	}
-	query := store.AccountQuery{Search: search, Limit: adminAccountsPage + 1}
+	query := store.AccountQuery{Search: search, Identifier: norm.Identifier(search), Limit: adminAccountsPage + 1}
 	if id, err := strconv.ParseInt(q.Get("after_id"), 10, 64); err == nil && id > 0 {
 		query.AfterID, query.AfterName = id, q.Get("after_name")
 	}

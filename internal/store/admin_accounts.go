@@ -23,10 +23,13 @@ type AccountSummary struct {
 // name then id. After is the last row of the previous page (AfterID 0 for
 // the first page).
 type AccountQuery struct {
-	Search    string // part of the name, or the start of the (normalized) identifier
-	AfterName string
-	AfterID   int64
-	Limit     int
+	Search string // part of the name, or the start of the identifier
+	// Identifier is Search normalized as identifiers are (full-width
+	// characters typed with the IME on); empty means Search in upper case.
+	Identifier string
+	AfterName  string
+	AfterID    int64
+	Limit      int
 }
 
 // likeEscape makes s match literally inside a LIKE pattern.
@@ -43,15 +46,24 @@ func (s *Store) ListAccounts(ctx context.Context, q AccountQuery) ([]AccountSumm
 	search, ident := "", ""
 	if q.Search != "" {
 		search = "%" + likeEscape.Replace(q.Search) + "%"
-		ident = likeEscape.Replace(strings.ToUpper(q.Search)) + "%"
+		if q.Identifier == "" {
+			q.Identifier = strings.ToUpper(q.Search)
+		}
+		ident = likeEscape.Replace(q.Identifier) + "%"
+	}
+	// The keyset condition is a fixed fragment rather than "$n = 0 OR …", so
+	// that the planner always sees it as a bound on accounts_name_idx.
+	args := []any{search, ident, ContactCountCap + 1, q.Limit}
+	keyset := ``
+	if q.AfterID != 0 {
+		keyset = ` AND (a.name, a.id) > ($5, $6)`
+		args = append(args, q.AfterName, q.AfterID)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+prefixed("a", accountColumns)+`,
-			(SELECT count(*) FROM (SELECT 1 FROM users u WHERE u.account_id = a.id LIMIT $5) c)
+			(SELECT count(*) FROM (SELECT 1 FROM users u WHERE u.account_id = a.id LIMIT $3) c)
 		FROM accounts a
-		WHERE ($1 = 0 OR (a.name, a.id) > ($2, $1))
-		  AND ($3 = '' OR a.name ILIKE $3 OR a.identifier LIKE $4)
-		ORDER BY a.name, a.id LIMIT $6`,
-		q.AfterID, q.AfterName, search, ident, ContactCountCap+1, q.Limit)
+		WHERE ($1 = '' OR a.name ILIKE $1 OR a.identifier LIKE $2)`+keyset+`
+		ORDER BY a.name, a.id LIMIT $4`, args...)
 	if err != nil {
 		return nil, mapErr(err, "list accounts")
 	}
