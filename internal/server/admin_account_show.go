@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -25,6 +26,7 @@ type adminAccountPage struct {
 	Customers   []adminLinkedAccount // a partner's customers
 	Partners    []adminLinkedAccount // the partners serving a customer
 	Link        Form
+	Rename      Form
 	Contacts    []contactRow
 	Requests    []requestRow
 	Invite      Form
@@ -66,6 +68,7 @@ func (s *Server) adminAccountShow(w http.ResponseWriter, r *http.Request) error 
 
 // adminPage carries the forms of a failed action back to the page.
 type adminPage struct {
+	rename Form
 	link   Form
 	invite Form
 	errKey string
@@ -78,7 +81,10 @@ func (s *Server) renderAdminAccount(w http.ResponseWriter, r *http.Request, stat
 	page := adminAccountPage{
 		Base: s.base(r), ID: acc.ID, Action: accountPath(acc.ID), Name: acc.Name, Identifier: acc.Identifier,
 		Created: l.DateTime(acc.CreatedAt, me.TimeZone), MFARequired: acc.MFARequired, Partner: acc.IsPartner,
-		Link: p.link, Invite: p.invite,
+		Link: p.link, Invite: p.invite, Rename: p.rename,
+	}
+	if page.Rename.Values == nil {
+		page.Rename = Form{Values: map[string]string{"account_name": acc.Name}}
 	}
 	if page.Invite.Values == nil {
 		page.Invite = Form{Values: map[string]string{"otp_method": string(portal.OTPEmail), "language": "ja"}}
@@ -215,4 +221,35 @@ func (s *Server) adminAccountUnlink(w http.ResponseWriter, r *http.Request) erro
 	}
 	s.sessions.Put(r.Context(), "flash", "admin.unlinked_flash")
 	return seeOther(w, r, accountPath(acc.ID))
+}
+
+// adminAccountRename changes the organization's name; its identifier, which
+// its contacts know it by, stays.
+func (s *Server) adminAccountRename(w http.ResponseWriter, r *http.Request) error {
+	acc, err := s.adminAccountOf(r)
+	if err != nil {
+		return err
+	}
+	// Not "name": the invitation form on the same page has that field.
+	raw := r.PostFormValue("account_name")
+	form := Form{Values: map[string]string{"account_name": raw}}
+	name := norm.Text(raw)
+	switch {
+	case name == "":
+		form.Errors.Add("account_name", "admin.name_required")
+	case utf8.RuneCountInString(name) > accountNameMax:
+		form.Errors.Add("account_name", "admin.name_too_long")
+	default:
+		err = s.store.RenameAccount(r.Context(), acc.ID, name, s.adminAudit(r, "account.rename"))
+		if err == nil {
+			s.sessions.Put(r.Context(), "flash", "admin.renamed_flash")
+			return seeOther(w, r, accountPath(acc.ID))
+		}
+		fe, ok := portal.AsFieldErrors(err)
+		if !ok {
+			return err
+		}
+		form.Errors.Add("account_name", fe["name"])
+	}
+	return s.renderAdminAccount(w, r, http.StatusUnprocessableEntity, acc, adminPage{rename: form})
 }

@@ -89,12 +89,12 @@ func TestAdminAccounts_Access(t *testing.T) {
 	user := fmt.Sprint(org.approver.ID)
 	gets := []string{"/admin", "/admin/accounts", "/admin/accounts?q=acme", adPath(org.acc, ""),
 		adPath(org.acc, fmt.Sprintf("/requests/%d", regs[0].ID))}
-	posts := []string{"/admin/accounts", adPath(org.acc, "/mfa"), adPath(org.acc, "/partner"), adPath(org.acc, "/customers"),
+	posts := []string{"/admin/accounts", adPath(org.acc, "/name"), adPath(org.acc, "/mfa"), adPath(org.acc, "/partner"), adPath(org.acc, "/customers"),
 		adPath(org.acc, fmt.Sprintf("/customers/%d/remove", other.ID)), adPath(org.acc, "/contacts/invite"),
 		adPath(org.acc, "/contacts/"+user+"/roles"), adPath(org.acc, "/contacts/"+user+"/disable"),
 		adPath(org.acc, "/contacts/"+user+"/enable"), adPath(org.acc, fmt.Sprintf("/requests/%d/approve", regs[0].ID)),
 		adPath(org.acc, fmt.Sprintf("/requests/%d/reject", regs[0].ID))}
-	form := url.Values{"name": {"X"}, "email": {"x@acme.example"}, "identifier": {other.Identifier},
+	form := url.Values{"name": {"X"}, "account_name": {"Renamed"}, "email": {"x@acme.example"}, "identifier": {other.Identifier},
 		"mfa_required": {"0"}, "partner": {"1"}, "approver": {"1"}, "reason": {"no"}}
 
 	signedOut := in.Client(t)
@@ -122,7 +122,7 @@ func TestAdminAccounts_Access(t *testing.T) {
 	}
 	// Nothing changed.
 	acc, _ := in.Store.AccountByID(context.Background(), org.acc.ID)
-	if !acc.MFARequired || acc.IsPartner {
+	if !acc.MFARequired || acc.IsPartner || acc.Name != "Acme" {
 		t.Errorf("account changed by refused requests: %+v", acc)
 	}
 	if st := rtRegistrationState(t, in, reg); st != portal.RegistrationRequested {
@@ -476,4 +476,27 @@ func TestAccountMFAPolicy(t *testing.T) {
 	_, sc := adSignedInAdmin(t, in)
 	rtContains(t, "the staff view", sc.Get(adPath(org.acc, "")).Body,
 		`<span class="badge badge--ok" id="mfa-policy">`+rtText("en", "admin.mfa_required"))
+}
+
+func TestAdminAccounts_Rename(t *testing.T) {
+	t.Parallel()
+	in := apptest.Start(t)
+	admin, c := adSignedInAdmin(t, in)
+	acc := in.Account(t, "Acme")
+	in.Account(t, "Beta")
+
+	r := c.PostForm(adPath(acc, "/name"), url.Values{"account_name": {"beta"}})
+	rtExpect(t, "POST name (taken)", r, 422, "")
+	rtContains(t, "the 422 page", r.Body, `id="e-account_name">`+rtText("en", "admin.name_taken"), `value="beta"`)
+	rtExpect(t, "POST name (empty)", c.PostForm(adPath(acc, "/name"), url.Values{"account_name": {"  "}}), 422, "")
+	rtExpect(t, "POST name", c.PostForm(adPath(acc, "/name"), url.Values{"account_name": {"Acme 株式会社"}}), 303, adPath(acc, ""))
+	got, _ := in.Store.AccountByID(context.Background(), acc.ID)
+	if got.Name != "Acme 株式会社" || got.Identifier != acc.Identifier {
+		t.Errorf("renamed = %+v", got)
+	}
+	rtContains(t, "the page", c.Get(adPath(acc, "")).Body, rtText("en", "admin.renamed_flash"), "<h1>Acme 株式会社</h1>")
+	e := adExpectAudit(t, in, acc.ID, "account.rename", 1, admin.ID)
+	if e[0].Detail["from"] != "Acme" || e[0].Detail["to"] != "Acme 株式会社" {
+		t.Errorf("audit detail = %v", e[0].Detail)
+	}
 }

@@ -16,6 +16,7 @@ func (s *Server) adminRoutes(r chi.Router) {
 		r.Get("/admin/accounts", s.h(s.adminAccounts))
 		r.Post("/admin/accounts", s.h(s.adminAccountCreate))
 		r.Get("/admin/accounts/{id}", s.h(s.adminAccountShow))
+		r.Post("/admin/accounts/{id}/name", s.h(s.adminAccountRename))
 		r.Post("/admin/accounts/{id}/mfa", s.h(s.adminAccountMFA))
 		r.Post("/admin/accounts/{id}/partner", s.h(s.adminAccountPartner))
 		r.Post("/admin/accounts/{id}/customers", s.h(s.adminAccountLink))

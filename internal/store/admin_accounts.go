@@ -177,3 +177,36 @@ func (s *Store) PendingRegistrations(ctx context.Context, accountID int64, limit
 	regs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*portal.Registration, error) { return scanRegistration(r) })
 	return regs, mapErr(err, "pending registrations")
 }
+
+// RenameAccount changes an organization's name and records audit.Action
+// ("account.rename") with the old and new names. Returns ECONFLICT for the
+// field "name" ("admin.name_taken") if another organization has the name, and
+// ENOTFOUND if there is no such organization.
+func (s *Store) RenameAccount(ctx context.Context, id int64, name string, audit Audit) error {
+	return mapErr(s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(createAccountLock)); err != nil {
+			return err
+		}
+		var taken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(name) = lower($1) AND id <> $2)`,
+			name, id).Scan(&taken); err != nil {
+			return err
+		}
+		if taken {
+			return &portal.Error{Code: portal.ECONFLICT, Field: "name", Message: "admin.name_taken"}
+		}
+		var old string
+		if err := tx.QueryRow(ctx, `SELECT name FROM accounts WHERE id = $1 FOR UPDATE`, id).Scan(&old); err != nil {
+			return err
+		}
+		if old == name {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET name = $2 WHERE id = $1`, id, name); err != nil {
+			return err
+		}
+		audit.AccountID = id
+		audit.Detail = map[string]any{"from": old, "to": name}
+		return insertAudit(ctx, tx, audit)
+	}), "rename account")
+}

@@ -135,3 +135,30 @@ func TestStore_ListAccounts(t *testing.T) {
 		}
 	})
 }
+
+func TestStore_RenameAccount(t *testing.T) {
+	t.Parallel()
+	s := storetest.New(t)
+	ctx := context.Background()
+	a, _ := s.CreateAccount(ctx, "Acme", "")
+	if _, err := s.CreateAccount(ctx, "Beta", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RenameAccount(ctx, a.ID, "BETA", store.Audit{Action: "account.rename"}); portal.ErrorCode(err) != portal.ECONFLICT {
+		t.Errorf("rename to a taken name: %v", err)
+	}
+	if err := s.RenameAccount(ctx, 999999, "Gamma", store.Audit{Action: "account.rename"}); portal.ErrorCode(err) != portal.ENOTFOUND {
+		t.Errorf("rename of no account: %v", err)
+	}
+	// A change of case only is allowed: the name is still this organization's.
+	for _, name := range []string{"ACME Corp", "Acme Corp", "Acme Corp"} {
+		if err := s.RenameAccount(ctx, a.ID, name, store.Audit{Action: "account.rename"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := s.AccountByID(ctx, a.ID)
+	entries, _ := s.AuditLog(ctx, a.ID, 10)
+	if got.Name != "Acme Corp" || len(entries) != 2 || entries[0].Detail["from"] != "ACME Corp" {
+		t.Errorf("name %q, audit %+v", got.Name, entries)
+	}
+}
