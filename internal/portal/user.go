@@ -136,8 +136,12 @@ func (u *User) CanManageAccount(accountID int64) bool {
 }
 
 // CanDecideRegistrations reports whether u may approve or reject requests to
-// join account accountID.
+// join account accountID: its approvers and account administrators, and staff
+// administrators, who administer every organization.
 func (u *User) CanDecideRegistrations(accountID int64) bool {
+	if u.Role == RoleAdmin {
+		return true
+	}
 	return u.Role == RoleCustomer && u.AccountID == accountID && (u.IsApprover || u.IsAccountAdmin)
 }
 

@@ -19,6 +19,9 @@ type approvalLookup int
 const (
 	approvalByToken approvalLookup = iota
 	approvalByID
+	// approvalByStaff is a staff administrator's view from an
+	// organization's page (/admin/accounts/{id}/requests/{reg}).
+	approvalByStaff
 )
 
 // approvalTarget is a registration request an approver may see, and the
@@ -35,10 +38,13 @@ type approvalTarget struct {
 // answer has been written or err is set.
 func (s *Server) approvalLoad(w http.ResponseWriter, r *http.Request, by approvalLookup) (t approvalTarget, ok bool, err error) {
 	rc := reqCtx(r)
-	if by == approvalByToken {
+	switch by {
+	case approvalByToken:
 		t.path = "/approvals/" + url.PathEscape(chi.URLParam(r, "token"))
-	} else {
+	case approvalByID:
 		t.path = "/account/contacts/requests/" + url.PathEscape(chi.URLParam(r, "id"))
+	default:
+		t.path = "/admin/accounts/" + url.PathEscape(chi.URLParam(r, "id")) + "/requests/" + url.PathEscape(chi.URLParam(r, "reg"))
 	}
 	switch {
 	case rc.User != nil:
@@ -51,9 +57,17 @@ func (s *Server) approvalLoad(w http.ResponseWriter, r *http.Request, by approva
 		return t, false, nil
 	}
 	u := rc.User
-	if by == approvalByToken {
+	switch by {
+	case approvalByToken:
 		t.reg, err = s.store.RegistrationByToken(r.Context(), auth.HashToken(chi.URLParam(r, "token")))
-	} else {
+	case approvalByStaff:
+		accountID, aerr := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+		id, perr := strconv.ParseInt(chi.URLParam(r, "reg"), 10, 64)
+		if aerr != nil || perr != nil || u.Role != portal.RoleAdmin {
+			return t, false, notFound()
+		}
+		t.reg, err = s.store.RegistrationByID(r.Context(), accountID, id)
+	default:
 		id, perr := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 		if perr != nil || !u.CanManageAccount(u.AccountID) {
 			return t, false, notFound()
@@ -83,7 +97,7 @@ type approvalPage struct {
 	Details    []regDetail
 	Form       Form
 	Notice     string // translated: why a decision was refused
-	ListLink   bool   // the viewer can see the organization's requests
+	ListLink   string // the organization's list of requests, if the viewer can see it
 }
 
 func (s *Server) renderApproval(w http.ResponseWriter, r *http.Request, status int, t approvalTarget, form Form, notice string) error {
@@ -103,7 +117,12 @@ func (s *Server) renderApproval(w http.ResponseWriter, r *http.Request, status i
 		Details:    registrationDetails(l, reg, tz),
 		Form:       form,
 		Notice:     notice,
-		ListLink:   u.CanManageAccount(reg.AccountID),
+	}
+	switch {
+	case u.CanManageAccount(reg.AccountID):
+		page.ListLink = "/account/contacts#requests"
+	case u.Role == portal.RoleAdmin:
+		page.ListLink = accountPath(reg.AccountID) + "#requests"
 	}
 	if reg.DecidedAt != nil {
 		outcome := "approval.outcome_approved"

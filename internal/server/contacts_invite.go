@@ -30,8 +30,8 @@ type InviteSpec struct {
 // InviteUser creates an invited user with a single-use welcome link (valid
 // portal.WelcomeTTL), e-mails the link (BASE_URL/welcome/{token}) in the
 // invitee's language and records "user.invite" in the audit log, all in one
-// transaction. inviter is the account administrator doing it, or nil for
-// staff tools such as the CLI.
+// transaction. inviter is the account administrator or staff administrator
+// doing it, or nil for staff tools such as the CLI.
 //
 // Email and Name are normalized here. Invalid input returns a
 // *portal.ValidationError with messages for the fields "name", "email" and
@@ -50,7 +50,10 @@ func (s *Server) InviteUser(ctx context.Context, inviter *portal.User, spec Invi
 		spec.OTPMethod = portal.OTPEmail
 	}
 	spec.Language = invitationLang(spec.Language)
-	if inviter != nil && (spec.Role != portal.RoleCustomer || !inviter.CanManageAccount(spec.AccountID)) {
+	// A staff administrator invites to any organization; an account
+	// administrator only to their own.
+	staff := inviter != nil && inviter.Role == portal.RoleAdmin
+	if inviter != nil && !staff && (spec.Role != portal.RoleCustomer || !inviter.CanManageAccount(spec.AccountID)) {
 		return 0, forbidden()
 	}
 	if !spec.Role.Valid() || (spec.Role == portal.RoleCustomer) != (spec.AccountID != 0) {
@@ -93,8 +96,12 @@ func (s *Server) InviteUser(ctx context.Context, inviter *portal.User, spec Invi
 	inviterName := ""
 	audit := store.Audit{Action: "user.invite", IP: spec.IP}
 	if inviter != nil {
-		inviterName = inviter.Name
 		audit.ActorID = inviter.ID
+		if !staff {
+			// Staff are not known to the invitee by name: their mail says
+			// only which organization it is for.
+			inviterName = inviter.Name
+		}
 	}
 	token, hash := auth.NewToken()
 	mail, err := s.invitationMail(recipient{Email: spec.Email, Name: spec.Name, Lang: spec.Language}, inviterName, accountName, token)

@@ -32,6 +32,10 @@ type contactsPage struct {
 	Requests []requestRow
 	Invite   Form
 	Error    string // translated: why an action was refused
+	// The organization's 2FA policy, and how many contacts would be asked
+	// to pair a factor were it required.
+	MFARequired   bool
+	WithoutFactor int
 }
 
 type contactRow struct {
@@ -84,12 +88,15 @@ func (s *Server) renderContacts(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		return err
 	}
-	page := contactsPage{Base: s.base(r), Account: me.AccountName, Invite: invite}
+	page := contactsPage{Base: s.base(r), Account: me.AccountName, Invite: invite, MFARequired: me.MFARequired}
 	if errKey != "" {
 		page.Error = l.T(errKey)
 	}
 	for _, u := range users {
 		page.Contacts = append(page.Contacts, contactRowOf(l, u, me, now))
+		if u.Status != portal.StatusDisabled && !u.MFAEnrolled() {
+			page.WithoutFactor++
+		}
 	}
 	for _, reg := range regs {
 		key, class, pending := registrationStatus(reg, now)
