@@ -1,0 +1,94 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"madoguchi/internal/portal"
+	"madoguchi/internal/store"
+)
+
+// Two listeners (as two `madoguchi serve` processes have) both hear a
+// committed timeline entry, with the case it belongs to, and neither hears
+// one that was rolled back.
+func TestStore_ListenerHearsCommittedEvents(t *testing.T) {
+	t.Parallel()
+	w := evNew(t)
+	c := w.evCase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	type listener struct {
+		heard chan store.CaseChange
+		up    chan struct{}
+		done  chan error
+	}
+	start := func() *listener {
+		l := &listener{heard: make(chan store.CaseChange, 16), up: make(chan struct{}), done: make(chan error, 1)}
+		ln := w.s.NewListener(nil)
+		go func() {
+			l.done <- ln.Run(ctx, func(ch store.CaseChange) { l.heard <- ch }, func(first bool) {
+				if first {
+					close(l.up)
+				}
+			})
+		}()
+		select {
+		case <-l.up:
+		case <-time.After(10 * time.Second):
+			t.Fatal("listener did not start")
+		}
+		return l
+	}
+	a, b := start(), start()
+
+	// Rolled back: nothing may be announced.
+	tx, err := w.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, kind, body) VALUES ($1, 'comment', 'never')`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Committed: an internal note, so that the flag travels too.
+	if _, err := w.s.Act(ctx, evAct(c, w.agent, portal.ActInternalNote, "", "社内メモ")); err != nil {
+		t.Fatal(err)
+	}
+	var lastEvent int64
+	if err := w.pool.QueryRow(ctx, `SELECT max(id) FROM case_events WHERE case_id = $1`, c.ID).Scan(&lastEvent); err != nil {
+		t.Fatal(err)
+	}
+	for name, l := range map[string]*listener{"A": a, "B": b} {
+		select {
+		case got := <-l.heard:
+			want := store.CaseChange{CaseID: c.ID, Number: c.Number, AccountID: w.acc.ID, EventID: lastEvent, Internal: true}
+			if got != want {
+				t.Errorf("listener %s heard %+v, want %+v", name, got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("listener %s heard nothing of a committed event", name)
+		}
+		select {
+		case got := <-l.heard:
+			t.Errorf("listener %s heard a second change %+v (the rolled-back one?)", name, got)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+
+	cancel()
+	for name, l := range map[string]*listener{"A": a, "B": b} {
+		select {
+		case err := <-l.done:
+			if err != context.Canceled {
+				t.Errorf("listener %s ended with %v, want context.Canceled", name, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("listener %s did not stop with its context", name)
+		}
+	}
+}
