@@ -1,0 +1,138 @@
+// Live updates: a page that names an event stream in data-live-src takes in
+// new activity without a reload. An event only says "something changed"; the
+// page then fetches itself (the server filters what this viewer may see) and
+// swaps in the contents of each element marked data-live-region that has an
+// id. Regions holding a field being edited are left alone until it is done.
+// Pages without data-live-src are untouched; without JavaScript, pages
+// simply show what they had when loaded.
+(function () {
+  "use strict";
+  var host = document.querySelector("[data-live-src]");
+  if (!host || !window.EventSource || !window.fetch || !window.DOMParser) return;
+
+  var src = host.getAttribute("data-live-src");
+  var page = host.getAttribute("data-live-page") || location.href;
+  var updatedText = host.getAttribute("data-live-updated") || "";
+  var debounceMs = 300;
+  var hiddenCloseMs = 5 * 60 * 1000;
+
+  // A polite announcement for screen readers.
+  var status = document.createElement("div");
+  status.className = "visually-hidden";
+  status.setAttribute("role", "status");
+  status.setAttribute("aria-live", "polite");
+  status.id = "live-status";
+  document.body.appendChild(status);
+
+  var es = null, timer = 0, hiddenTimer = 0, busy = false, again = false, dropped = false, stopped = false;
+
+  function editing(region) {
+    var a = document.activeElement;
+    if (a && a !== document.body && region.contains(a) && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)) return true;
+    var fields = region.querySelectorAll("input, textarea, select");
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i];
+      if (f.tagName === "SELECT") {
+        for (var j = 0; j < f.options.length; j++) {
+          if (f.options[j].selected !== f.options[j].defaultSelected) return true;
+        }
+      } else if (f.type === "checkbox" || f.type === "radio") {
+        if (f.checked !== f.defaultChecked) return true;
+      } else if (f.type !== "hidden" && f.type !== "file" && f.value !== f.defaultValue) {
+        return true;
+      } else if (f.type === "file" && f.files && f.files.length) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  function apply(doc) {
+    var changed = false, pending = false;
+    var regions = document.querySelectorAll("[data-live-region][id]");
+    for (var i = 0; i < regions.length; i++) {
+      var region = regions[i];
+      var fresh = doc.getElementById(region.id);
+      if (!fresh || fresh.innerHTML === region.innerHTML) continue;
+      if (editing(region)) { pending = true; continue; }
+      var nodes = [];
+      for (var n = fresh.firstChild; n; n = n.nextSibling) nodes.push(document.importNode(n, true));
+      region.replaceChildren.apply(region, nodes);
+      changed = true;
+    }
+    if (changed && updatedText) {
+      // Clearing first makes a repeated text be announced again.
+      status.textContent = "";
+      setTimeout(function () { status.textContent = updatedText; }, 50);
+    }
+    return pending;
+  }
+
+  function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(page, { credentials: "same-origin", headers: { "Accept": "text/html" }, cache: "no-store" })
+      .then(function (res) {
+        // A redirect means the session ended (the sign-in page): stop.
+        if (res.redirected || !res.ok) { if (res.redirected || res.status === 404) stop(); return null; }
+        return res.text();
+      })
+      .then(function (html) {
+        if (html === null) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        if (apply(doc)) {
+          // A region was being edited: look again once the person leaves it.
+          document.addEventListener("focusout", later, { once: true });
+        }
+      })
+      .catch(function () { /* the next event tries again */ })
+      .then(function () {
+        busy = false;
+        if (again) { again = false; later(); }
+      });
+  }
+
+  function later() {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, debounceMs);
+  }
+
+  function open() {
+    if (stopped || es) return;
+    es = new EventSource(src);
+    es.onmessage = later;
+    es.onopen = function () {
+      // Events sent while disconnected were missed: look once.
+      if (dropped) { dropped = false; later(); }
+    };
+    es.onerror = function () {
+      dropped = true;
+      // The browser reconnects by itself unless the stream was refused.
+      if (es && es.readyState === EventSource.CLOSED) { es = null; }
+    };
+    // The session ended: the page stays as it is.
+    es.addEventListener("end", stop);
+  }
+
+  function close() {
+    if (es) { es.close(); es = null; dropped = true; }
+  }
+
+  function stop() {
+    stopped = true;
+    close();
+  }
+
+  // A tab hidden for long gives its connection back; it catches up on return.
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) {
+      clearTimeout(hiddenTimer);
+      hiddenTimer = setTimeout(close, hiddenCloseMs);
+    } else {
+      clearTimeout(hiddenTimer);
+      if (!es && !stopped) { open(); }
+    }
+  });
+
+  open();
+})();
