@@ -60,6 +60,18 @@
       region.replaceChildren.apply(region, nodes);
       changed = true;
     }
+    if (!pending) {
+      // Forms marked data-live-version (a comment box: it overwrites nothing)
+      // take the version of the case just shown, so that sending a reply to
+      // what the page now shows is not refused as a stale form.
+      var forms = document.querySelectorAll("form[data-live-version][id]");
+      for (var k = 0; k < forms.length; k++) {
+        var mine = forms[k].querySelector('input[name="version"]');
+        var theirs = doc.getElementById(forms[k].id);
+        theirs = theirs && theirs.querySelector('input[name="version"]');
+        if (mine && theirs) mine.value = theirs.value;
+      }
+    }
     if (changed && updatedText) {
       // Clearing first makes a repeated text be announced again.
       status.textContent = "";
@@ -102,20 +114,25 @@
     es = new EventSource(src);
     es.onmessage = later;
     es.onopen = function () {
+      host.setAttribute("data-live-state", "open");
       // Events sent while disconnected were missed: look once.
       if (dropped) { dropped = false; later(); }
     };
     es.onerror = function () {
       dropped = true;
+      host.setAttribute("data-live-state", "reconnecting");
       // The browser reconnects by itself unless the stream was refused.
-      if (es && es.readyState === EventSource.CLOSED) { es = null; }
+      if (es && es.readyState === EventSource.CLOSED) { es = null; host.setAttribute("data-live-state", "closed"); }
     };
     // The session ended: the page stays as it is.
     es.addEventListener("end", stop);
   }
 
+  // data-live-state tells tests (and styles, if ever wanted) where the
+  // stream stands: open, reconnecting, closed.
   function close() {
     if (es) { es.close(); es = null; dropped = true; }
+    host.setAttribute("data-live-state", "closed");
   }
 
   function stop() {
