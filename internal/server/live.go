@@ -124,13 +124,6 @@ func (h *liveHub) close() {
 	}
 }
 
-// count is the number of open streams (for tests and metrics).
-func (h *liveHub) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.subs)
-}
-
 // errLiveClosed refuses streams while the server shuts down.
 var errLiveClosed = errors.New("live updates: shutting down")
 

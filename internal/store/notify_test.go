@@ -92,3 +92,59 @@ func TestStore_ListenerHearsCommittedEvents(t *testing.T) {
 		}
 	}
 }
+
+// A listener whose connection is lost connects again, says so (the caller
+// looks again for what it missed) and goes on hearing changes.
+func TestStore_ListenerReconnects(t *testing.T) {
+	t.Parallel()
+	w := evNew(t)
+	c := w.evCase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	heard := make(chan store.CaseChange, 16)
+	connected := make(chan bool, 4)
+	ln := w.s.NewListener(nil)
+	ln.MinBackoff = 10 * time.Millisecond
+	done := make(chan error, 1)
+	go func() {
+		done <- ln.Run(ctx, func(ch store.CaseChange) { heard <- ch }, func(first bool) { connected <- first })
+	}()
+	wait := func(what string) bool {
+		select {
+		case first := <-connected:
+			return first
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %s connection", what)
+			return false
+		}
+	}
+	if !wait("first") {
+		t.Fatal("the first connection was not reported as first")
+	}
+	var killed int
+	if err := w.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query = 'LISTEN `+store.CaseEventsChannel+`'`).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed != 1 {
+		t.Fatalf("terminated %d listening connections, want 1", killed)
+	}
+	if wait("second") {
+		t.Error("a reconnection was reported as the first connection")
+	}
+	if _, err := w.s.Act(ctx, evAct(c, w.opener, portal.ActComment, "", "また切断されました。")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-heard:
+		if got.CaseID != c.ID || got.Internal {
+			t.Errorf("heard %+v", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing heard after reconnecting")
+	}
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Errorf("Run ended with %v", err)
+	}
+}
