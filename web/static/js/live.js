@@ -14,16 +14,21 @@
   var page = host.getAttribute("data-live-page") || location.href;
   var updatedText = host.getAttribute("data-live-updated") || "";
   var debounceMs = 300;
-  var hiddenCloseMs = 5 * 60 * 1000;
+  // A busy queue changes many times a second: refetch at most this often.
+  var minGapMs = parseInt(host.getAttribute("data-live-min-interval"), 10) || 2000;
+  // Browsers open at most six HTTP/1.1 connections per site; a hidden tab
+  // gives its stream back soon, so that open tabs cannot starve the others.
+  var hiddenCloseMs = 60 * 1000;
 
   // A polite announcement for screen readers.
-  var status = document.createElement("div");
-  status.className = "visually-hidden";
-  status.setAttribute("role", "status");
-  status.setAttribute("aria-live", "polite");
-  status.id = "live-status";
-  document.body.appendChild(status);
+  var announcer = document.createElement("div");
+  announcer.className = "visually-hidden";
+  announcer.setAttribute("role", "status");
+  announcer.setAttribute("aria-live", "polite");
+  announcer.id = "live-status";
+  document.body.appendChild(announcer);
 
+  var lastRun = 0;
   var es = null, timer = 0, hiddenTimer = 0, busy = false, again = false, dropped = false, stopped = false;
 
   function editing(region) {
@@ -74,8 +79,8 @@
     }
     if (changed && updatedText) {
       // Clearing first makes a repeated text be announced again.
-      status.textContent = "";
-      setTimeout(function () { status.textContent = updatedText; }, 50);
+      announcer.textContent = "";
+      setTimeout(function () { announcer.textContent = updatedText; }, 50);
     }
     return pending;
   }
@@ -83,6 +88,7 @@
   function refresh() {
     if (busy) { again = true; return; }
     busy = true;
+    lastRun = Date.now();
     fetch(page, { credentials: "same-origin", headers: { "Accept": "text/html" }, cache: "no-store" })
       .then(function (res) {
         // A redirect means the session ended (the sign-in page): stop.
@@ -106,7 +112,7 @@
 
   function later() {
     clearTimeout(timer);
-    timer = setTimeout(refresh, debounceMs);
+    timer = setTimeout(refresh, Math.max(debounceMs, lastRun + minGapMs - Date.now()));
   }
 
   function open() {
