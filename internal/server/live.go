@@ -89,6 +89,10 @@ func (h *liveHub) unsubscribe(sub *liveSub) {
 
 // publish passes a change to the streams that may hear of it.
 func (h *liveHub) publish(c store.CaseChange) {
+	if c.Bulk {
+		h.resync()
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for sub := range h.subs {

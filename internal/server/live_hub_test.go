@@ -71,6 +71,13 @@ func TestLiveHub(t *testing.T) {
 			t.Errorf("resync: heard %q", v)
 		}
 	}
+	// A bulk load asks every stream to look again.
+	h.publish(store.CaseChange{Bulk: true})
+	for _, s := range []*liveSub{customer, agentCase, queue, otherCase} {
+		if v := got(s); v != liveResync {
+			t.Errorf("bulk: heard %q", v)
+		}
+	}
 
 	for range livePerUser - 2 {
 		mustSub(2, 10, true)

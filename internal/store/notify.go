@@ -13,14 +13,19 @@ import (
 // every committed case_events row.
 const CaseEventsChannel = "madoguchi_case_events"
 
-// CaseChange is the announcement of one committed timeline entry. It carries
-// no content: whoever hears it reads the case through the usual access checks.
+// CaseChange is the announcement of a case's committed timeline entries
+// (EventID is the newest; Internal is true only if all of them are internal
+// notes). It carries no content: whoever hears it reads the case through the
+// usual access checks.
 type CaseChange struct {
 	CaseID    int64  `json:"case_id"`
 	Number    string `json:"number"`
 	AccountID int64  `json:"account_id"`
 	EventID   int64  `json:"event_id"`
 	Internal  bool   `json:"internal"`
+	// Bulk says that more cases changed at once than are announced one by
+	// one (a bulk load): whoever listens should look again at everything.
+	Bulk bool `json:"bulk"`
 }
 
 // Listener hears committed case changes on a connection of its own, so that
@@ -101,7 +106,7 @@ func (l *Listener) listen(ctx context.Context, up func(), change func(CaseChange
 			return true, err
 		}
 		var c CaseChange
-		if err := json.Unmarshal([]byte(n.Payload), &c); err != nil || c.CaseID == 0 {
+		if err := json.Unmarshal([]byte(n.Payload), &c); err != nil || (c.CaseID == 0 && !c.Bulk) {
 			l.logger.Warn("live updates: unreadable notification", "payload", n.Payload, "err", err)
 			continue
 		}

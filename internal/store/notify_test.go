@@ -148,3 +148,67 @@ func TestStore_ListenerReconnects(t *testing.T) {
 		t.Errorf("Run ended with %v", err)
 	}
 }
+
+// One statement inserting several events announces each case once, with its
+// newest event, internal only if all its new events are; a bulk load of more
+// than 1,000 cases sends one bulk notice.
+func TestStore_ListenerHearsStatementsPerCase(t *testing.T) {
+	t.Parallel()
+	w := evNew(t)
+	a, b := w.evCase(t), w.evCase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	heard := make(chan store.CaseChange, 16)
+	up := make(chan struct{})
+	ln := w.s.NewListener(nil)
+	go ln.Run(ctx, func(ch store.CaseChange) { heard <- ch }, func(bool) { close(up) })
+	select {
+	case <-up:
+	case <-time.After(10 * time.Second):
+		t.Fatal("listener did not start")
+	}
+	next := func() store.CaseChange {
+		t.Helper()
+		select {
+		case ch := <-heard:
+			return ch
+		case <-time.After(10 * time.Second):
+			t.Fatal("nothing heard")
+			return store.CaseChange{}
+		}
+	}
+
+	var lastA, lastB int64
+	if err := w.pool.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO case_events (case_id, kind, internal) VALUES ($1, 'internal_note', true), ($1, 'comment', false),
+				($2, 'internal_note', true), ($2, 'internal_note', true) RETURNING id, case_id)
+		SELECT max(id) FILTER (WHERE case_id = $1), max(id) FILTER (WHERE case_id = $2) FROM ins`, a.ID, b.ID).Scan(&lastA, &lastB); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]store.CaseChange{}
+	for range 2 {
+		ch := next()
+		got[ch.CaseID] = ch
+	}
+	if want := (store.CaseChange{CaseID: a.ID, Number: a.Number, AccountID: w.acc.ID, EventID: lastA}); got[a.ID] != want {
+		t.Errorf("case a: heard %+v, want %+v", got[a.ID], want)
+	}
+	if want := (store.CaseChange{CaseID: b.ID, Number: b.Number, AccountID: w.acc.ID, EventID: lastB, Internal: true}); got[b.ID] != want {
+		t.Errorf("case b: heard %+v, want %+v", got[b.ID], want)
+	}
+
+	if _, err := w.pool.Exec(ctx, `WITH c AS (
+			INSERT INTO cases (account_id, opened_by, help_type, subject, description)
+			SELECT $1, $2, 'portal', 'bulk ' || i, 'bulk' FROM generate_series(1, 1001) i RETURNING id)
+		INSERT INTO case_events (case_id, kind) SELECT id, 'created' FROM c`, w.acc.ID, w.opener.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ch := next(); ch != (store.CaseChange{Bulk: true}) {
+		t.Errorf("bulk load: heard %+v, want one bulk notice", ch)
+	}
+	select {
+	case ch := <-heard:
+		t.Errorf("bulk load: also heard %+v", ch)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
