@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -349,4 +350,46 @@ func (b *lvBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// The requests a page makes by itself for live updates (the refetch marked
+// X-Live-Refresh, the event stream) do not keep an unattended session from
+// idling out; a person's own request does.
+func TestLive_RefreshDoesNotKeepSessionAlive(t *testing.T) {
+	t.Parallel()
+	var offset atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	in := apptest.StartWith(t, apptest.Options{Now: now})
+	acc := in.Account(t, "Acme")
+	for _, passive := range []bool{true, false} {
+		offset.Store(0)
+		u := in.User(t, apptest.UserSpec{AccountID: acc.ID, Ready: true})
+		cl := in.Client(t)
+		in.SignIn(t, cl, u)
+		if res := cl.Get("/cases"); res.Status != http.StatusOK {
+			t.Fatalf("/cases: %d", res.Status)
+		}
+		get := func() *apptest.Response {
+			req, err := http.NewRequest(http.MethodGet, in.URL+"/cases", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if passive {
+				req.Header.Set("X-Live-Refresh", "1")
+			}
+			return cl.Do(req)
+		}
+		offset.Store(int64(20 * time.Minute))
+		if res := get(); res.Status != http.StatusOK {
+			t.Fatalf("passive %v: after 20 minutes: %d", passive, res.Status)
+		}
+		offset.Store(int64(40 * time.Minute))
+		res := cl.Get("/cases")
+		switch {
+		case passive && res.Status != http.StatusSeeOther:
+			t.Errorf("40 minutes after the last request of the person, only refreshes between: status %d, want the sign-in redirect", res.Status)
+		case !passive && res.Status != http.StatusOK:
+			t.Errorf("20 minutes after the person's last request: status %d, want 200", res.Status)
+		}
+	}
 }

@@ -89,7 +89,7 @@
     if (busy) { again = true; return; }
     busy = true;
     lastRun = Date.now();
-    fetch(page, { credentials: "same-origin", headers: { "Accept": "text/html" }, cache: "no-store" })
+    fetch(page, { credentials: "same-origin", headers: { "Accept": "text/html", "X-Live-Refresh": "1" }, cache: "no-store" })
       .then(function (res) {
         // A redirect means the session ended (the sign-in page): stop.
         if (res.redirected || !res.ok) { if (res.redirected || res.status === 404) stop(); return null; }
