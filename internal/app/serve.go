@@ -84,6 +84,18 @@ func (a *App) serve(ctx context.Context, args []string) error {
 	if err := rt.jobs.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: %w", err)
 	}
+	// Live updates: event streams never go idle, so Shutdown ends them
+	// first; the database listener stops with serve.
+	httpServer.RegisterOnShutdown(rt.srv.EndStreams)
+	liveCtx, stopLive := context.WithCancel(ctx)
+	liveDone := make(chan struct{})
+	go func() {
+		defer close(liveDone)
+		if err := rt.srv.RunLive(liveCtx); err != nil {
+			logger.Error("live updates stopped", "err", err)
+		}
+	}()
+	defer func() { stopLive(); <-liveDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
 	fmt.Fprintf(a.stdout(), "Madoguchi is serving %s (listening on %s)\n", cfg.BaseURL, ln.Addr())

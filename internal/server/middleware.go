@@ -210,7 +210,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		if c, err := r.Cookie("lang"); err == nil && i18n.Supported(c.Value) {
 			rc.L = s.bundle.Localizer(c.Value)
 		}
-		if id := s.sessions.GetInt64(ctx, sessUserID); id != 0 && s.idleSession(ctx) {
+		if id := s.sessions.GetInt64(ctx, sessUserID); id != 0 && s.idleSession(ctx, passiveRequest(r)) {
 			if err := s.sessions.Destroy(ctx); err != nil {
 				s.fail(w, r, err)
 				return
@@ -248,17 +248,24 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 
 // idleSession reports whether the session has been idle past sessionIdle;
 // otherwise it records this request as the last one seen, when the one
-// recorded is sessionTouch old.
-func (s *Server) idleSession(ctx context.Context) bool {
+// recorded is sessionTouch old and the request is not passive.
+func (s *Server) idleSession(ctx context.Context, passive bool) bool {
 	now := s.now().Unix()
 	seen := s.sessions.GetInt64(ctx, sessSeen)
 	if seen != 0 && now-seen > int64(sessionIdle/time.Second) {
 		return true
 	}
-	if now-seen >= int64(sessionTouch/time.Second) {
+	if !passive && now-seen >= int64(sessionTouch/time.Second) {
 		s.sessions.Put(ctx, sessSeen, now)
 	}
 	return false
+}
+
+// passiveRequest tells requests a page makes by itself, without the person
+// doing anything (live updates: the event stream and the refetch live.js
+// marks), which must not keep an unattended session alive.
+func passiveRequest(r *http.Request) bool {
+	return r.Header.Get("X-Live-Refresh") != "" || strings.HasPrefix(r.Header.Get("Accept"), "text/event-stream")
 }
 
 func (s *Server) signInState(ctx context.Context) portal.SignInState {

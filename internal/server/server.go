@@ -39,6 +39,7 @@ type Server struct {
 	gatherer prometheus.Gatherer
 	proxies  []netip.Prefix
 	now      func() time.Time
+	live     *liveHub // live updates (live.go)
 }
 
 // Options are the dependencies of a Server.
@@ -87,6 +88,7 @@ func New(o Options) (*Server, error) {
 		gatherer: o.Registry,
 		proxies:  o.TrustedProxies,
 		now:      o.Now,
+		live:     newLiveHub(),
 	}
 	// Expired sessions are deleted by the hourly clean-up job; pgxstore's own
 	// clean-up goroutine races with StopCleanup.
