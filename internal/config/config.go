@@ -40,6 +40,13 @@ type Config struct {
 	// Validate reports.
 	AutoCloseAfter time.Duration
 	ReopenWindow   time.Duration
+
+	// Response targets (sla.go): the raw variables, and the policy and
+	// warning settings Validate builds from them.
+	SLAEnv             SLAEnv
+	SLA                portal.SLAPolicy
+	ResponseWarnBefore time.Duration // RESPONSE_WARN_BEFORE
+	TeamEmail          string        // TEAM_EMAIL
 }
 
 // Defaults of the case periods (DESIGN.md flows 10 and 15).
@@ -61,8 +68,10 @@ func FromEnv(getenv func(string) string) Config {
 		StorageURL:  getenv("STORAGE_URL"),
 		S3AccessKey: getenv("AWS_ACCESS_KEY_ID"),
 		S3SecretKey: getenv("AWS_SECRET_ACCESS_KEY"),
+		TeamEmail:   strings.TrimSpace(getenv("TEAM_EMAIL")),
 	}
 	c.MaxUploadSize = portal.DefaultMaxFileSize
+	c.SLAEnv = slaFromEnv(getenv)
 	c.AutoCloseAfter = parsePeriod(getenv("AUTO_CLOSE_AFTER"), DefaultAutoCloseAfter)
 	c.ReopenWindow = parsePeriod(getenv("REOPEN_WINDOW"), DefaultReopenWindow)
 	if v := getenv("MAX_UPLOAD_SIZE"); v != "" {
@@ -126,6 +135,7 @@ func (c *Config) Validate() error {
 	if c.MaxUploadSize <= 0 {
 		errs = append(errs, errors.New("MAX_UPLOAD_SIZE must be a size in bytes, or with KB, MB or GB (e.g. 250MB)"))
 	}
+	errs = append(errs, c.validateSLA()...)
 	return errors.Join(errs...)
 }
 
