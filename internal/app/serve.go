@@ -145,6 +145,15 @@ func (a *App) runtime(cfg config.Config, pool *pgxpool.Pool, sender mailpkg.Send
 		_, err := rt.jobs.InsertTx(ctx, tx, mailpkg.DeliverArgs{MessageID: id}, nil)
 		return err
 	})
+	// Validate built the policy; a Config that skipped it keeps the default.
+	if cfg.SLA.Calendar.Loc != nil {
+		rt.store.SetSLAPolicy(cfg.SLA)
+	}
+	if a.Now != nil {
+		// Response targets are computed by the store: tests that move the
+		// server's clock move the store's with it.
+		rt.store.SetNow(a.Now)
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &mailpkg.Worker{
 		Outbox: outbox{rt.store}, Sender: sender, From: mailpkg.Address{Name: from.Name, Email: from.Address}, Logger: logger,

@@ -270,6 +270,9 @@ func (s *Store) Act(ctx context.Context, req ActRequest) (*portal.Case, error) {
 				return err
 			}
 		}
+		if err := s.applySLA(ctx, tx, c.ID, portal.SLAEventOf(actor, req.Action, from, to), c.Priority, 0, now); err != nil {
+			return err
+		}
 		eventID, err := insertEvent(ctx, tx, c.ID, now, NewEvent{
 			ActorID: actorID, Kind: eventKind(req.Action), Action: req.Action, Body: req.Body,
 			Internal: req.Action == portal.ActInternalNote, From: from, To: to,
@@ -451,6 +454,11 @@ func (s *Store) UpdateCaseFields(ctx context.Context, u FieldsUpdate) (*portal.C
 				version = version + 1, updated_at = $5 WHERE id = $1`,
 			c.ID, u.Priority, cc, u.BusinessImpact, now); err != nil {
 			return err
+		}
+		if c.Priority != u.Priority {
+			if err := s.applySLA(ctx, tx, c.ID, portal.SLAPriorityChanged, u.Priority, c.Priority, now); err != nil {
+				return err
+			}
 		}
 		if _, err := insertEvent(ctx, tx, c.ID, now, NewEvent{ActorID: u.Actor.ID, Kind: "fields", Detail: detail}); err != nil {
 			return err

@@ -160,6 +160,9 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase, mail func(c *portal.
 		if err != nil {
 			return err
 		}
+		if err := s.applySLA(ctx, tx, id, portal.SLAOpened, nc.Priority, 0, s.now()); err != nil {
+			return err
+		}
 		if err := insertAttachments(ctx, tx, id, eventID, nc.OpenedBy, nc.Files); err != nil {
 			return err
 		}

@@ -33,12 +33,13 @@ type Store struct {
 	pool    *pgxpool.Pool
 	enqueue Enqueuer
 	now     func() time.Time
+	sla     portal.SLAPolicy // response targets (sla.go)
 }
 
 // New returns a Store on pool. enqueue may be nil in tests that do not
 // deliver mail.
 func New(pool *pgxpool.Pool, enqueue Enqueuer) *Store {
-	return &Store{pool: pool, enqueue: enqueue, now: time.Now}
+	return &Store{pool: pool, enqueue: enqueue, now: time.Now, sla: portal.DefaultSLAPolicy()}
 }
 
 // SetNow replaces the clock, for tests of expiry rules.
