@@ -24,6 +24,7 @@ type casePage struct {
 	Staff       bool
 	Back        string // the list this viewer came from
 	Details     []caseDetail
+	Response    *caseResponseView // staff only (sla_view.go)
 	StatusKey   string
 	StatusClass string
 	PriorityKey string
@@ -242,6 +243,11 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	if c.ClosedAt != nil {
 		p.Details = append(p.Details, caseDetail{"case_page.closed", l.DateTime(*c.ClosedAt, tz), "case-closed"})
+	}
+	if staff {
+		if p.Response, err = s.caseResponse(ctx, c, l, tz, now); err != nil {
+			return err
+		}
 	}
 
 	byEvent := map[int64][]caseFileView{}
