@@ -163,13 +163,15 @@ func (a *App) runtime(cfg config.Config, pool *pgxpool.Pool, sender mailpkg.Send
 	// server is built below, before the job client starts.
 	autoClose := &jobs.AutoCloseWorker{Store: rt.store, After: cfg.AutoCloseAfter, Logger: logger}
 	river.AddWorker(workers, autoClose)
+	responseWarn := &jobs.ResponseWarnWorker{Store: rt.store, Before: cfg.ResponseWarnBefore, Now: a.Now, Logger: logger}
+	river.AddWorker(workers, responseWarn)
 	rt.jobs, err = river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 2},
 			mailpkg.Queue:      {MaxWorkers: 4},
 		},
 		Workers:           workers,
-		PeriodicJobs:      jobs.Periodic(),
+		PeriodicJobs:      append(jobs.Periodic(), jobs.ResponseWarnPeriodic()),
 		Logger:            quietLogger(logger),
 		FetchPollInterval: 500 * time.Millisecond,
 	})
@@ -211,6 +213,7 @@ func (a *App) runtime(cfg config.Config, pool *pgxpool.Pool, sender mailpkg.Send
 		return nil, err
 	}
 	autoClose.Mailer = rt.srv
+	responseWarn.Mailer = rt.srv
 	return rt, nil
 }
 
