@@ -218,8 +218,11 @@ const (
 	SLAClosed
 )
 
-// SLAEventOf maps a state-machine transition to its clock event.
-func SLAEventOf(actor Actor, a Action, from, to SubStatus) SLAEvent {
+// SLAEventOf maps a state-machine transition to its clock event. withText
+// says the action carried a message: an agent's status change with a
+// comment is a public response (the customer reads it on the timeline),
+// so it meets the target rather than pausing it.
+func SLAEventOf(actor Actor, a Action, from, to SubStatus, withText bool) SLAEvent {
 	switch {
 	case to.Status() == Closed:
 		return SLAClosed
@@ -227,7 +230,7 @@ func SLAEventOf(actor Actor, a Action, from, to SubStatus) SLAEvent {
 		return SLANone
 	case actor == ActorCustomer && (a == ActComment || a == ActRejectSolution || a == ActReopen):
 		return SLACustomerWrote
-	case actor == ActorAgent && (a == ActComment || a == ActProposeSolution):
+	case actor == ActorAgent && (a == ActComment || a == ActProposeSolution || withText):
 		return SLAAgentResponded
 	case actor == ActorAgent && to.WaitingOnCustomer() && !from.WaitingOnCustomer():
 		return SLAWaitOnCustomer

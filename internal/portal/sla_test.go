@@ -146,26 +146,29 @@ func TestSLAEventOf(t *testing.T) {
 		a        Action
 		from, to SubStatus
 		want     SLAEvent
+		text     bool
 	}{
-		{ActorCustomer, ActComment, SubInProgress, SubInProgress, SLACustomerWrote},
-		{ActorCustomer, ActComment, SubAwaitingCustomer, SubCustomerUpdated, SLACustomerWrote},
-		{ActorCustomer, ActRejectSolution, SubSolutionProposed, SubCustomerUpdated, SLACustomerWrote},
-		{ActorCustomer, ActReopen, SubResolved, SubCustomerUpdated, SLACustomerWrote},
-		{ActorCustomer, ActAcceptSolution, SubSolutionProposed, SubResolved, SLAClosed},
-		{ActorCustomer, ActClose, SubNew, SubClosedByCustomer, SLAClosed},
-		{ActorAgent, ActComment, SubNew, SubInProgress, SLAAgentResponded},
-		{ActorAgent, ActComment, SubAwaitingCustomer, SubAwaitingCustomer, SLAAgentResponded},
-		{ActorAgent, ActProposeSolution, SubInProgress, SubSolutionProposed, SLAAgentResponded},
-		{ActorAgent, ActInternalNote, SubInProgress, SubInProgress, SLANone},
-		{ActorAgent, ActSetStatus, SubInProgress, SubAwaitingCustomer, SLAWaitOnCustomer},
-		{ActorAgent, ActSetStatus, SubAwaitingCustomer, SubInProgress, SLAWaitOnSupport},
-		{ActorAgent, ActSetStatus, SubNew, SubInProgress, SLANone},
-		{ActorAgent, ActEscalate, SubInProgress, SubEscalated, SLANone},
-		{ActorAgent, ActClose, SubInProgress, SubResolved, SLAClosed},
-		{ActorSystem, ActAutoClose, SubAwaitingCustomer, SubNoResponse, SLAClosed},
+		{ActorCustomer, ActComment, SubInProgress, SubInProgress, SLACustomerWrote, false},
+		{ActorCustomer, ActComment, SubAwaitingCustomer, SubCustomerUpdated, SLACustomerWrote, false},
+		{ActorCustomer, ActRejectSolution, SubSolutionProposed, SubCustomerUpdated, SLACustomerWrote, false},
+		{ActorCustomer, ActReopen, SubResolved, SubCustomerUpdated, SLACustomerWrote, false},
+		{ActorCustomer, ActAcceptSolution, SubSolutionProposed, SubResolved, SLAClosed, false},
+		{ActorCustomer, ActClose, SubNew, SubClosedByCustomer, SLAClosed, false},
+		{ActorAgent, ActComment, SubNew, SubInProgress, SLAAgentResponded, false},
+		{ActorAgent, ActComment, SubAwaitingCustomer, SubAwaitingCustomer, SLAAgentResponded, false},
+		{ActorAgent, ActProposeSolution, SubInProgress, SubSolutionProposed, SLAAgentResponded, false},
+		{ActorAgent, ActInternalNote, SubInProgress, SubInProgress, SLANone, false},
+		{ActorAgent, ActSetStatus, SubInProgress, SubAwaitingCustomer, SLAWaitOnCustomer, false},
+		{ActorAgent, ActSetStatus, SubInProgress, SubAwaitingCustomer, SLAAgentResponded, true},
+		{ActorAgent, ActInternalNote, SubInProgress, SubInProgress, SLANone, true},
+		{ActorAgent, ActSetStatus, SubAwaitingCustomer, SubInProgress, SLAWaitOnSupport, false},
+		{ActorAgent, ActSetStatus, SubNew, SubInProgress, SLANone, false},
+		{ActorAgent, ActEscalate, SubInProgress, SubEscalated, SLANone, false},
+		{ActorAgent, ActClose, SubInProgress, SubResolved, SLAClosed, false},
+		{ActorSystem, ActAutoClose, SubAwaitingCustomer, SubNoResponse, SLAClosed, false},
 	}
 	for _, tt := range tests {
-		if got := SLAEventOf(tt.actor, tt.a, tt.from, tt.to); got != tt.want {
+		if got := SLAEventOf(tt.actor, tt.a, tt.from, tt.to, tt.text); got != tt.want {
 			t.Errorf("SLAEventOf(%s, %s, %s→%s) = %d, want %d", tt.actor, tt.a, tt.from, tt.to, got, tt.want)
 		}
 	}

@@ -270,7 +270,8 @@ func (s *Store) Act(ctx context.Context, req ActRequest) (*portal.Case, error) {
 				return err
 			}
 		}
-		if err := s.applySLA(ctx, tx, c.ID, portal.SLAEventOf(actor, req.Action, from, to), c.Priority, 0, now); err != nil {
+		if err := s.applySLA(ctx, tx, c.ID, portal.SLAEventOf(actor, req.Action, from, to,
+			strings.TrimSpace(req.Body) != "" || len(req.Files) > 0), c.Priority, 0, now); err != nil {
 			return err
 		}
 		eventID, err := insertEvent(ctx, tx, c.ID, now, NewEvent{
