@@ -244,6 +244,8 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	if c.ClosedAt != nil {
 		p.Details = append(p.Details, caseDetail{"case_page.closed", l.DateTime(*c.ClosedAt, tz), "case-closed"})
 	}
+	// Response targets are the support team's internal commitment:
+	// customers never see them.
 	if staff {
 		if p.Response, err = s.caseResponse(ctx, c, l, tz, now); err != nil {
 			return err
