@@ -8,5 +8,9 @@ import (
 
 // queueRoutes adds the agent queue (/agent/queue) and assignment from it.
 func (s *Server) queueRoutes(r chi.Router) {
-	r.With(s.requireRole(portal.RoleAgent, portal.RoleAdmin)).Get("/agent/queue", s.h(s.agentQueue))
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireRole(portal.RoleAgent, portal.RoleAdmin))
+		r.Get("/agent/queue", s.h(s.agentQueue))
+		r.Post("/agent/queue/assign", s.h(s.queueAssign))
+	})
 }

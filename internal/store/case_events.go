@@ -495,6 +495,9 @@ type AssignRequest struct {
 	Actor   *portal.User
 	AgentID int64
 	IP      string
+	// OpenOnly refuses a closed case (ECONFLICT): assignment from the queue,
+	// where a case may have closed since the list was drawn.
+	OpenOnly bool
 }
 
 // AssignCase makes an agent the case's assignee, with an "assigned" entry on
@@ -512,6 +515,9 @@ func (s *Store) AssignCase(ctx context.Context, a AssignRequest) (*portal.Case, 
 		c, err := lockCase(ctx, tx, a.Number, a.Version)
 		if err != nil {
 			return err
+		}
+		if a.OpenOnly && c.Status != portal.Open {
+			return portal.Errorf(portal.ECONFLICT, "queue.case_closed")
 		}
 		var name string
 		err = tx.QueryRow(ctx, `SELECT name FROM users WHERE id = $1 AND role IN ('agent', 'admin') AND status = 'active'`,
