@@ -92,3 +92,45 @@ func TestCaseEventHTML(t *testing.T) {
 func sameEscaping(s string) string {
 	return strings.NewReplacer("&#43;", "+", "&quot;", "&#34;", "&apos;", "&#39;").Replace(s)
 }
+
+// queueRow.html writes what html/template would from the same row.
+func TestQueueRowHTML(t *testing.T) {
+	tmpl := template.Must(template.New("row").Parse(
+		`<td><input type="checkbox" name="case" value="{{.Number}}" aria-label="{{.Select}} {{.Number}}"{{if .Checked}} checked{{end}}></td>` +
+			`<th scope="row"><a href="{{.Link}}">{{.Number}}</a></th>` +
+			`<td>{{.Subject}}</td><td>{{.Account}}</td><td>{{.Product}}</td>` +
+			`<td><span class="{{.PriorityClass}}">{{.Priority}}</span></td>` +
+			`<td><span class="{{.StateClass}}">{{.State}}</span></td>` +
+			`<td{{if .Unassigned}} class="hint"{{end}}>{{.Assignee}}</td>` +
+			`<td><time datetime="{{.CreatedISO}}">{{.Age}}</time></td>` +
+			`<td><time datetime="{{.UpdatedISO}}">{{.Updated}}</time></td>` +
+			`<td>{{if .Due}}<time datetime="{{.DueISO}}">{{.Due}}</time>{{if .Overdue}} <span class="badge badge--warn">{{.OverdueLabel}}</span>{{end}}{{else if .Paused}}<span class="hint">{{.PausedLabel}}</span>{{end}}</td>` +
+			`<td>{{if not .Mine}}<button type="submit" name="one" value="{{.Number}}" class="link-button">{{.Assign}}</button>{{end}}</td>`))
+	evil := `<script>alert("x")</script> & 'q' <b>`
+	base := queueRow{Number: "CS0000123", Link: "/cases/CS0000123", Subject: "VPN が切断される", Account: "株式会社テスト",
+		Product: "SecureGate", Priority: "1 - 緊急", PriorityClass: "badge badge--warn", State: "受付済み", StateClass: "badge",
+		Assignee: "未割り当て", Unassigned: true, Age: "3 時間前", CreatedISO: "2026-11-22T03:04:00Z",
+		Updated: "2026年11月22日 15:04", UpdatedISO: "2026-11-22T06:04:00Z"}
+	due := base
+	due.Due, due.DueISO, due.Overdue, due.Checked = "2026年11月22日 16:04（1 時間前）", "2026-11-22T07:04:00Z", true, true
+	mine := base
+	mine.Mine, mine.Unassigned, mine.Assignee, mine.Paused = true, false, "山田 花子", true
+	bad := queueRow{Number: "CS0000124", Link: "/cases/CS0000124", Subject: evil, Account: evil, Product: evil, Priority: evil,
+		State: evil, Assignee: evil, Age: evil, Updated: evil, Due: evil, PriorityClass: "badge", StateClass: "badge"}
+	for _, row := range []queueRow{base, due, mine, bad} {
+		var want strings.Builder
+		if err := tmpl.Execute(&want, struct {
+			queueRow
+			Select, Assign, OverdueLabel, PausedLabel string
+		}{row, "選択", "自分に割り当て", "期限超過", evil}); err != nil {
+			t.Fatal(err)
+		}
+		got := string(row.html("選択", "自分に割り当て", "期限超過", evil))
+		if sameEscaping(got) != sameEscaping(want.String()) {
+			t.Errorf("\n got %s\nwant %s", got, want.String())
+		}
+		if strings.Contains(got, "<script>") || strings.Contains(got, "<b>") {
+			t.Errorf("markup passed through: %s", got)
+		}
+	}
+}
