@@ -818,7 +818,7 @@ var (
 	bulkCaseColumns = []string{"id", "number", "account_id", "opened_by", "help_type", "product_id",
 		"product_version", "os", "category_id", "problem_id", "priority", "subject", "description",
 		"business_impact", "cc", "status", "sub_status", "assigned_to", "version", "waiting_since",
-		"reminder_sent_at", "created_at", "updated_at", "closed_at"}
+		"reminder_sent_at", "created_at", "updated_at", "closed_at", "response_due", "response_warned_at"}
 	bulkEventColumns = []string{"id", "case_id", "at", "actor_id", "kind", "action", "body", "internal",
 		"from_status", "to_status"}
 )
@@ -861,7 +861,7 @@ func (b *bulk) copyBatch(ctx context.Context, bt *bulkBatch) error {
 			return err
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"cases"}, bulkCaseColumns,
-			&bulkCaseSource{rows: bt.cases, number: bt.number, id: bt.caseID}); err != nil {
+			&bulkCaseSource{rows: bt.cases, number: bt.number, id: bt.caseID, now: b.now}); err != nil {
 			return fmt.Errorf("cases: %w", err)
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"case_events"}, bulkEventColumns,
@@ -899,7 +899,27 @@ type bulkCaseSource struct {
 	rows       []bulkCaseRow
 	i          int
 	number, id int64
+	now        time.Time
 	vals       []any
+}
+
+// bulkResponseTargets approximate the default response targets per priority
+// (1 h, 4 h, one and two business days) in clock time.
+var bulkResponseTargets = [5]time.Duration{4: 48 * time.Hour, 1: time.Hour, 2: 4 * time.Hour, 3: 24 * time.Hour}
+
+// responseDue is when the next response to the customer is due: from the
+// last update of an open case that waits on support, by its priority. One
+// already past counts as warned, as the warning job would have done, so
+// that a fresh bulk database does not send a thousand warnings a minute.
+func (s *bulkCaseSource) responseDue(r *bulkCaseRow) (due, warned any) {
+	if r.sub.Status() != portal.Open || r.sub.WaitingOnCustomer() || r.priority < 1 || r.priority > 4 {
+		return nil, nil
+	}
+	d := r.updatedAt.Add(bulkResponseTargets[r.priority])
+	if d.Before(s.now) {
+		return d, d
+	}
+	return d, nil
 }
 
 func (s *bulkCaseSource) Next() bool { s.i++; return s.i <= len(s.rows) }
@@ -916,6 +936,8 @@ func (s *bulkCaseSource) Values() ([]any, error) {
 		bulkNullInt(r.productID), r.productVersion, r.os, bulkNullInt(r.categoryID), bulkNullInt(r.problemID), r.priority,
 		r.subject, r.description, r.impact, cc, string(r.sub.Status()), string(r.sub), bulkNullInt(r.assignedTo),
 		r.version, bulkNullTime(r.waitingSince), bulkNullTime(r.reminderSent), r.createdAt, r.updatedAt, bulkNullTime(r.closedAt))
+	due, warned := s.responseDue(r)
+	s.vals = append(s.vals, due, warned)
 	return s.vals, nil
 }
 

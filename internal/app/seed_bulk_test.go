@@ -48,6 +48,23 @@ func TestCLI_SeedBulk(t *testing.T) {
 		t.Fatalf("cases = %d, distinct numbers = %d, malformed numbers = %d; want %d, %d, 0", count, distinct, badNumbers, n, n)
 	}
 
+	t.Run("ResponseTargets", func(t *testing.T) {
+		// Open cases waiting on support owe a response; the others do not;
+		// an overdue one is already warned about.
+		var missing, stray, unwarned, owed int
+		if err := pool.QueryRow(ctx, `SELECT
+				count(*) FILTER (WHERE status = 'open' AND sub_status NOT IN ('awaiting_customer', 'solution_proposed') AND response_due IS NULL),
+				count(*) FILTER (WHERE (status = 'closed' OR sub_status IN ('awaiting_customer', 'solution_proposed')) AND response_due IS NOT NULL),
+				count(*) FILTER (WHERE response_due < now() AND response_warned_at IS NULL),
+				count(*) FILTER (WHERE response_due IS NOT NULL)
+			FROM cases`).Scan(&missing, &stray, &unwarned, &owed); err != nil {
+			t.Fatal(err)
+		}
+		if missing != 0 || stray != 0 || unwarned != 0 || owed == 0 {
+			t.Errorf("response due: %d missing, %d where none is owed, %d overdue unwarned, %d owed", missing, stray, unwarned, owed)
+		}
+	})
+
 	t.Run("EveryCaseIsConsistent", func(t *testing.T) {
 		type caseRow struct {
 			id                        int64

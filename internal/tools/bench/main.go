@@ -41,7 +41,8 @@ func main() {
 		customer = flag.String("customer", "", "customer e-mail (my cases)")
 		agent    = flag.String("agent", "agent@madoguchi.example", "agent e-mail (case pages)")
 		password = flag.String("password", "madoguchi-demo-2026", "password of both")
-		scenario = flag.String("scenario", "case-page", "comma-separated runs, each case-page | my-cases | comment | upload, with :conns to override -conns (case-page:64)")
+		scenario = flag.String("scenario", "case-page", "comma-separated runs, each case-page | my-cases | comment | upload | queue, with :conns to override -conns (case-page:64)")
+		queueDur = flag.Duration("queue-duration", 4*time.Second, "how long to load each filter, sort and page of scenario queue")
 		conns    = flag.Int("conns", 16, "concurrent connections")
 		duration = flag.Duration("duration", 20*time.Second, "how long to load")
 		size     = flag.Int64("upload-mb", 250, "upload size in MB (scenario upload)")
@@ -79,6 +80,10 @@ func main() {
 			if _, err := fmt.Sscan(spec[i+1:], &n); err != nil || n < 1 {
 				log.Fatalf("scenario %q: connections must be a positive number", spec)
 			}
+		}
+		if name == "queue" {
+			runQueue(ctx, pool, n, *queueDur, *base, as)
+			continue
 		}
 		runScenario(ctx, pool, name, n, *duration, *base, as(*agent), as, *customer, *size<<20)
 	}
@@ -276,6 +281,9 @@ type result struct {
 	P99ms       float64 `json:"p99_ms"`
 	MaxMs       float64 `json:"max_ms"`
 	FirstError  string  `json:"first_error,omitempty"`
+	Filter      string  `json:"filter,omitempty"` // queue: the query string's filter
+	Sort        string  `json:"sort,omitempty"`
+	Page        int     `json:"page,omitempty"`
 	BytesPerReq int64   `json:"bytes_per_request"`
 }
 
