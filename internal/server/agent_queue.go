@@ -321,7 +321,7 @@ func (s *Server) renderQueue(w http.ResponseWriter, r *http.Request, status int,
 	return s.render(w, r, status, "agent_queue", page)
 }
 
-// queueCountText writes a bounded count: past the cap, "1,000+".
+// queueCountText writes a bounded count: past the cap, "100+".
 func queueCountText(l *i18n.Localizer, n int) string {
 	if n > store.QueueCountCap {
 		return l.T("queue.count_more", "Cap", formatThousands(store.QueueCountCap))
